@@ -1,0 +1,124 @@
+package vmtest
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// NetNS is a network namespace made for one test. IPVS keeps one table per
+// namespace, so a fresh namespace starts with an empty table.
+type NetNS struct {
+	fd int
+}
+
+// NewNetNS makes a fresh network namespace with its loopback interface up
+// and closes it when the test ends. It fails the test outside the VM.
+func NewNetNS(t testing.TB) *NetNS {
+	t.Helper()
+	if !InGuest() {
+		t.Fatal("vmtest: a network namespace is made only inside the test VM (call vmtest.Main from TestMain)")
+	}
+	ns, err := newNetNS()
+	if err != nil {
+		t.Fatalf("vmtest: %v", err)
+	}
+	t.Cleanup(func() { unix.Close(ns.fd) })
+	return ns
+}
+
+// FD returns the namespace's file descriptor, for netlink.Config.NetNS and
+// the like.
+func (n *NetNS) FD() int { return n.fd }
+
+func newNetNS() (*NetNS, error) {
+	var ns *NetNS
+	err := onThreadIn(-1, func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("unshare: %w", err)
+		}
+		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open namespace: %w", err)
+		}
+		ns = &NetNS{fd: fd}
+		return loopbackUp()
+	})
+	if err != nil && ns != nil {
+		unix.Close(ns.fd)
+	}
+	return ns, err
+}
+
+// Do runs fn on an OS thread that is inside the namespace. Processes
+// started by fn (exec.Cmd.Start) are created inside it too.
+func (n *NetNS) Do(fn func() error) error { return onThreadIn(n.fd, fn) }
+
+// Start starts cmd inside the namespace.
+func (n *NetNS) Start(cmd *exec.Cmd) error {
+	return n.Do(cmd.Start)
+}
+
+// Run runs cmd inside the namespace and waits for it.
+func (n *NetNS) Run(cmd *exec.Cmd) error {
+	if err := n.Start(cmd); err != nil {
+		return err
+	}
+	return cmd.Wait()
+}
+
+// onThreadIn runs fn on a locked OS thread that has entered the namespace
+// fd (or, with fd < 0, that fn may move to another namespace), then puts
+// the thread back into its original namespace. A thread that cannot go
+// back is not reused: it stays locked and exits with its goroutine.
+func onThreadIn(fd int, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- fmt.Errorf("open current namespace: %w", err)
+			return
+		}
+		defer unix.Close(orig)
+		if fd >= 0 {
+			if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+				runtime.UnlockOSThread()
+				errc <- fmt.Errorf("enter namespace: %w", err)
+				return
+			}
+		}
+		ferr := fn()
+		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("return to namespace: %w", err)
+			return // the thread stays locked and is discarded
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+// loopbackUp sets lo up in the calling thread's namespace.
+func loopbackUp() error {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("get lo flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("set lo up: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+// Package vmtest runs a package's tests against a real IPVS kernel.
+//
+// The host's kernel need not have IPVS: a test binary whose TestMain calls
+// Main boots Debian's stock kernel under QEMU once, with the test binary
+// itself inside the initramfs, runs every selected test in the guest and
+// reports the result as its own. Inside the guest each test takes a fresh
+// network namespace (NewNetNS), so no test sees another's IPVS table.
+//
+// Assets (Debian's kernel, busybox, the reference ipvsadm and its
+// libraries) are downloaded with apt into a cache on first use; QEMU is
+// installed with apt when running as root. A missing kernel is a failure,
+// never a skip.
+package vmtest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// InGuest reports whether this process runs inside the test VM.
+func InGuest() bool { return os.Getenv("VMTEST_GUEST") == "1" }
+
+// Option adjusts the VM that Main boots.
+type Option func(*VM)
+
+// WithFile puts the host file host into the guest at path guest.
+func WithFile(guest, host string) Option {
+	return func(vm *VM) { vm.Files[guest] = host }
+}
+
+// WithDir puts the host directory dir into the guest at the same absolute
+// path.
+func WithDir(dir string) Option {
+	return func(vm *VM) {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return
+		}
+		filepath.Walk(abs, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() {
+				vm.Files[p] = p
+			}
+			return nil
+		})
+	}
+}
+
+// WithMemory sets the guest's memory in MiB.
+func WithMemory(mb int) Option {
+	return func(vm *VM) { vm.MemoryMB = mb }
+}
+
+// Main runs the tests of m. On the host it boots the VM and runs this
+// test binary inside it with the same flags; in the guest it runs the
+// tests. Call it from TestMain: os.Exit(vmtest.Main(m)).
+//
+// The package's testdata directory is available in the guest at the same
+// path, and the guest's working directory is the package's.
+func Main(m *testing.M, opts ...Option) int {
+	if InGuest() {
+		var uts unix.Utsname
+		unix.Uname(&uts)
+		fmt.Fprintf(os.Stderr, "vmtest: running inside the VM, kernel %s\n", unix.ByteSliceToString(uts.Release[:]))
+		return m.Run()
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+	cache, err := CacheDir()
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	assets, err := Prepare(cache, logf)
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		logf("vmtest: %v", err)
+		return 1
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		logf("vmtest: %v", err)
+		return 1
+	}
+	vm := &VM{Assets: assets, Files: map[string]string{"/vmtest/test.bin": exe}, Timeout: guestTimeout(os.Args[1:])}
+	WithDir(filepath.Join(wd, "testdata"))(vm)
+	for _, o := range opts {
+		o(vm)
+	}
+	args := []string{"/vmtest/test.bin"}
+	for _, a := range os.Args[1:] {
+		if hostOnlyFlag(a) {
+			continue
+		}
+		args = append(args, ShellQuote(a))
+	}
+	vm.Script = fmt.Sprintf("mkdir -p %s && cd %s || exit 1\nexec %s\n",
+		ShellQuote(wd), ShellQuote(wd), strings.Join(args, " "))
+	status, err := vm.Run()
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	return status
+}
+
+// hostOnlyFlag reports whether a test flag names a host file that the
+// guest cannot write.
+func hostOnlyFlag(arg string) bool {
+	for _, f := range []string{"testlogfile", "coverprofile", "cpuprofile", "memprofile",
+		"blockprofile", "mutexprofile", "trace", "outputdir", "gocoverdir", "fuzzcachedir"} {
+		if strings.HasPrefix(arg, "-test."+f+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// guestTimeout is the test binary's -test.timeout plus time to boot, or
+// 30 minutes.
+func guestTimeout(args []string) time.Duration {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "-test.timeout="); ok {
+			if d, err := time.ParseDuration(v); err == nil && d > 0 {
+				return d + 2*time.Minute
+			}
+		}
+	}
+	return 30 * time.Minute
+}
