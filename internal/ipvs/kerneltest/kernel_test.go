@@ -1,0 +1,503 @@
+// Package kerneltest tests the IPVS client against the real kernel: every
+// test runs inside the VM (vmtest.Main), in a network namespace of its own.
+package kerneltest
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/sys/unix"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/vmtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(vmtest.Main(m, vmtest.WithMemory(2048))) }
+
+// dial returns a client on a fresh namespace.
+func dial(t *testing.T) (*ipvs.Client, *vmtest.NetNS) {
+	t.Helper()
+	ns := vmtest.NewNetNS(t)
+	c, err := ipvs.Dial(&ipvs.Config{NetNS: ns.FD()})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, ns
+}
+
+// sh runs a busybox shell command inside ns.
+func sh(t *testing.T, ns *vmtest.NetNS, script string) string {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := ns.Run(cmd); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out.String())
+	}
+	return out.String()
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var (
+	v4   = netip.MustParseAddr
+	tcp1 = ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: v4("10.0.0.1"), Port: 80}
+)
+
+// service is a service as NewService takes it, with the defaults ipvsadm
+// sends.
+func service(key ipvs.ServiceKey, sched string) ipvs.Service {
+	mask := uint32(0xffffffff)
+	if key.Family == ipvs.INET6 {
+		mask = 128
+	}
+	return ipvs.Service{ServiceKey: key, Scheduler: sched, Netmask: mask}
+}
+
+// reported is what the kernel reports for a service it was given: the same
+// configuration with the hashed flag set.
+func reported(s ipvs.Service) ipvs.Service {
+	s.Flags |= ipvs.FlagHashed
+	return s
+}
+
+func TestInfo(t *testing.T) {
+	c, _ := dial(t)
+	info, err := c.Info()
+	must(t, err)
+	want := ipvs.Info{Version: ipvs.Version{Major: 1, Minor: 2, Patch: 1}, ConnTableSize: 4096}
+	if diff := cmp.Diff(want, info); diff != "" {
+		t.Errorf("Info (-want +got):\n%s", diff)
+	}
+}
+
+func TestEmptyTable(t *testing.T) {
+	c, _ := dial(t)
+	svcs, err := c.Services()
+	if err != nil || len(svcs) != 0 {
+		t.Fatalf("Services on an empty table = %v, %v; want none, nil", svcs, err)
+	}
+	dests, err := c.Destinations(tcp1)
+	if err != nil || len(dests) != 0 {
+		t.Fatalf("Destinations of a missing service = %v, %v; want none, nil", dests, err)
+	}
+	daemons, err := c.Daemons()
+	if err != nil || len(daemons) != 0 {
+		t.Fatalf("Daemons = %v, %v; want none, nil", daemons, err)
+	}
+}
+
+func TestServiceRoundTrip(t *testing.T) {
+	v6 := netip.MustParseAddr("2001:db8::100")
+	for _, tc := range []struct {
+		name string
+		svc  ipvs.Service
+	}{
+		{"tcp4", service(tcp1, "rr")},
+		{"udp4", service(ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.UDP, Addr: v4("10.0.0.2"), Port: 53}, "wrr")},
+		{"sctp4", service(ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.SCTP, Addr: v4("10.1.1.2"), Port: 3868}, "lc")},
+		{"tcp6", service(ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.TCP, Addr: v6, Port: 443}, "wlc")},
+		{"udp6", service(ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.UDP, Addr: v6, Port: 53}, "sed")},
+		{"fwmark4", service(ipvs.ServiceKey{Family: ipvs.INET, FWMark: 100}, "nq")},
+		{"fwmark6", service(ipvs.ServiceKey{Family: ipvs.INET6, FWMark: 200}, "lblc")},
+		{"fwmark-max", service(ipvs.ServiceKey{Family: ipvs.INET, FWMark: 4294967295}, "lblcr")},
+		{"persistent4", func() ipvs.Service {
+			s := service(tcp1, "dh")
+			s.Flags, s.Timeout, s.Netmask = ipvs.FlagPersistent, 1800*time.Second, 0xffffff00
+			return s
+		}()},
+		{"persistent6", func() ipvs.Service {
+			s := service(ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.TCP, Addr: v6, Port: 0}, "fo")
+			s.Flags, s.Timeout, s.Netmask = ipvs.FlagPersistent, 100*time.Second, 48
+			return s
+		}()},
+		{"one-packet", func() ipvs.Service {
+			s := service(ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.UDP, Addr: v4("10.0.0.3"), Port: 5060}, "ovf")
+			s.Flags = ipvs.FlagOnePacket
+			return s
+		}()},
+		{"sched-flags-sh", func() ipvs.Service {
+			s := service(tcp1, "sh")
+			s.Flags = ipvs.FlagSched1 | ipvs.FlagSched2
+			return s
+		}()},
+		{"sched-flags-mh", func() ipvs.Service {
+			s := service(tcp1, "mh")
+			s.Flags = ipvs.FlagSched1 | ipvs.FlagSched2 | ipvs.FlagSched3
+			return s
+		}()},
+		{"pe-sip", func() ipvs.Service {
+			s := service(ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.UDP, Addr: v4("10.0.0.3"), Port: 5060}, "rr")
+			s.PE, s.Flags, s.Timeout = "sip", ipvs.FlagPersistent, 360*time.Second
+			return s
+		}()},
+		{"pe-without-persistence", func() ipvs.Service {
+			s := service(ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.UDP, Addr: v4("10.0.0.3"), Port: 5060}, "rr")
+			s.PE = "sip"
+			return s
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := dial(t)
+			must(t, c.NewService(tc.svc))
+			want := reported(tc.svc)
+			got, err := c.Service(tc.svc.ServiceKey)
+			must(t, err)
+			if diff := cmp.Diff(want, got.Service); diff != "" {
+				t.Errorf("Service (-want +got):\n%s", diff)
+			}
+			all, err := c.Services()
+			must(t, err)
+			if len(all) != 1 {
+				t.Fatalf("Services returned %d entries, want 1", len(all))
+			}
+			if diff := cmp.Diff(want, all[0].Service); diff != "" {
+				t.Errorf("Services (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEverySchedulerLoads(t *testing.T) {
+	c, _ := dial(t)
+	for i, sched := range []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"} {
+		key := tcp1
+		key.Port = uint16(1000 + i)
+		must(t, c.NewService(service(key, sched)))
+		got, err := c.Service(key)
+		must(t, err)
+		if got.Scheduler != sched {
+			t.Errorf("scheduler %q reads back as %q", sched, got.Scheduler)
+		}
+	}
+}
+
+func TestUpdateAndDeleteService(t *testing.T) {
+	c, _ := dial(t)
+	s := service(tcp1, "rr")
+	must(t, c.NewService(s))
+	s.Scheduler, s.Flags, s.Timeout, s.Netmask = "wlc", ipvs.FlagPersistent, 600*time.Second, 0xffff0000
+	must(t, c.UpdateService(s))
+	got, err := c.Service(tcp1)
+	must(t, err)
+	if diff := cmp.Diff(reported(s), got.Service); diff != "" {
+		t.Errorf("after UpdateService (-want +got):\n%s", diff)
+	}
+	must(t, c.DeleteService(tcp1))
+	if all, err := c.Services(); err != nil || len(all) != 0 {
+		t.Fatalf("after DeleteService: %v, %v", all, err)
+	}
+}
+
+func TestServiceErrors(t *testing.T) {
+	c, _ := dial(t)
+	must(t, c.NewService(service(tcp1, "rr")))
+	other := tcp1
+	other.Port = 81
+	for _, tc := range []struct {
+		name  string
+		err   error
+		errno unix.Errno
+		is    error
+	}{
+		{"add existing", c.NewService(service(tcp1, "rr")), unix.EEXIST, os.ErrExist},
+		{"unknown scheduler", c.NewService(service(other, "nosuch")), unix.ENOENT, os.ErrNotExist},
+		{"unknown pe", func() error { s := service(other, "rr"); s.PE = "nosuch"; return c.NewService(s) }(), unix.ENOENT, os.ErrNotExist},
+		{"edit missing", c.UpdateService(service(other, "rr")), unix.ESRCH, nil},
+		{"edit unknown scheduler", c.UpdateService(service(tcp1, "nosuch")), unix.ENOENT, os.ErrNotExist},
+		{"delete missing", c.DeleteService(other), unix.ESRCH, nil},
+		{"get missing", func() error { _, err := c.Service(other); return err }(), unix.ESRCH, nil},
+		{"zero missing", c.Zero(other), unix.ESRCH, nil},
+		{"ipv6 netmask 129", func() error {
+			s := service(ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("2001:db8::1"), Port: 80}, "rr")
+			s.Netmask = 129
+			return c.NewService(s)
+		}(), unix.EINVAL, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !errors.Is(tc.err, tc.errno) {
+				t.Fatalf("error %v, want errno %v (%d)", tc.err, tc.errno, int(tc.errno))
+			}
+			if tc.is != nil && !errors.Is(tc.err, tc.is) {
+				t.Errorf("errors.Is(%v, %v) = false", tc.err, tc.is)
+			}
+			var e *ipvs.Error
+			if !errors.As(tc.err, &e) || e.Op == "" {
+				t.Errorf("error %v is not an *ipvs.Error naming its operation", tc.err)
+			}
+		})
+	}
+}
+
+func TestDestinationRoundTrip(t *testing.T) {
+	dest := func(addr string, port uint16, m ipvs.ForwardMethod) ipvs.Destination {
+		a := netip.MustParseAddr(addr)
+		f := ipvs.INET
+		if a.Is6() {
+			f = ipvs.INET6
+		}
+		return ipvs.Destination{Family: f, Addr: a, Port: port, Method: m, Weight: 1}
+	}
+	for _, tc := range []struct {
+		name string
+		svc  ipvs.Service
+		dest ipvs.Destination
+	}{
+		{"masq", service(tcp1, "rr"), dest("10.0.0.28", 8080, ipvs.Masquerade)},
+		{"route", service(tcp1, "rr"), dest("10.0.0.29", 80, ipvs.Route)},
+		{"weight-max-thresholds", service(tcp1, "wrr"), func() ipvs.Destination {
+			d := dest("10.0.0.30", 80, ipvs.Masquerade)
+			d.Weight, d.UpperThreshold, d.LowerThreshold = 2147483647, 1000, 10
+			return d
+		}()},
+		{"weight-zero", service(tcp1, "wrr"), func() ipvs.Destination {
+			d := dest("10.0.0.30", 80, ipvs.Route)
+			d.Weight = 0
+			return d
+		}()},
+		{"tunnel-ipip", service(tcp1, "rr"), dest("10.0.0.31", 80, ipvs.Tunnel)},
+		{"tunnel-gue", service(tcp1, "rr"), func() ipvs.Destination {
+			d := dest("10.0.0.32", 80, ipvs.Tunnel)
+			d.TunnelType, d.TunnelPort, d.TunnelFlags = ipvs.TunnelGUE, 6080, ipvs.TunnelRemoteChecksum
+			return d
+		}()},
+		{"tunnel-gre", service(tcp1, "rr"), func() ipvs.Destination {
+			d := dest("10.0.0.33", 80, ipvs.Tunnel)
+			d.TunnelType, d.TunnelFlags = ipvs.TunnelGRE, ipvs.TunnelChecksum
+			return d
+		}()},
+		{"ipv6", service(ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("2001:db8::100"), Port: 443}, "rr"),
+			dest("2001:db8::10", 8443, ipvs.Masquerade)},
+		{"mixed-family-tunnel", service(tcp1, "rr"), dest("2001:db8::11", 80, ipvs.Tunnel)},
+		{"fwmark", service(ipvs.ServiceKey{Family: ipvs.INET, FWMark: 7}, "rr"), dest("10.0.0.34", 0, ipvs.Route)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := dial(t)
+			must(t, c.NewService(tc.svc))
+			must(t, c.NewDestination(tc.svc.ServiceKey, tc.dest))
+			got, err := c.Destinations(tc.svc.ServiceKey)
+			must(t, err)
+			if len(got) != 1 {
+				t.Fatalf("Destinations returned %d entries, want 1", len(got))
+			}
+			if diff := cmp.Diff(tc.dest, got[0].Destination); diff != "" {
+				t.Errorf("Destination (-want +got):\n%s", diff)
+			}
+			upd := tc.dest
+			upd.Weight, upd.UpperThreshold, upd.LowerThreshold = 7, 50, 5
+			must(t, c.UpdateDestination(tc.svc.ServiceKey, upd))
+			got, err = c.Destinations(tc.svc.ServiceKey)
+			must(t, err)
+			if diff := cmp.Diff(upd, got[0].Destination); diff != "" {
+				t.Errorf("after UpdateDestination (-want +got):\n%s", diff)
+			}
+			must(t, c.DeleteDestination(tc.svc.ServiceKey, upd))
+			if got, err := c.Destinations(tc.svc.ServiceKey); err != nil || len(got) != 0 {
+				t.Errorf("after DeleteDestination: %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestDestinationErrors(t *testing.T) {
+	c, _ := dial(t)
+	must(t, c.NewService(service(tcp1, "rr")))
+	d := ipvs.Destination{Family: ipvs.INET, Addr: v4("10.0.0.28"), Port: 80, Method: ipvs.Masquerade, Weight: 1}
+	must(t, c.NewDestination(tcp1, d))
+	missingSvc := tcp1
+	missingSvc.Port = 81
+	other := d
+	other.Addr = v4("10.0.0.29")
+	for _, tc := range []struct {
+		name  string
+		err   error
+		errno unix.Errno
+	}{
+		{"add existing", c.NewDestination(tcp1, d), unix.EEXIST},
+		{"add to missing service", c.NewDestination(missingSvc, other), unix.ESRCH},
+		{"edit missing", c.UpdateDestination(tcp1, other), unix.ENOENT},
+		{"delete missing", c.DeleteDestination(tcp1, other), unix.ENOENT},
+		{"delete on missing service", c.DeleteDestination(missingSvc, d), unix.ESRCH},
+		{"lower above upper threshold", func() error { o := other; o.LowerThreshold, o.UpperThreshold = 10, 5; return c.NewDestination(tcp1, o) }(), unix.ERANGE},
+		{"weight above int32", func() error { o := other; o.Weight = 1 << 31; return c.NewDestination(tcp1, o) }(), unix.ERANGE},
+		{"not unicast", func() error { o := other; o.Addr = v4("224.0.0.1"); return c.NewDestination(tcp1, o) }(), unix.EINVAL},
+		{"mixed family without tunnel", func() error {
+			o := other
+			o.Family, o.Addr = ipvs.INET6, netip.MustParseAddr("2001:db8::1")
+			return c.NewDestination(tcp1, o)
+		}(), unix.EINVAL},
+		{"gue without port", func() error {
+			o := other
+			o.Method, o.TunnelType = ipvs.Tunnel, ipvs.TunnelGUE
+			return c.NewDestination(tcp1, o)
+		}(), unix.EINVAL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !errors.Is(tc.err, tc.errno) {
+				t.Fatalf("error %v, want errno %v (%d)", tc.err, tc.errno, int(tc.errno))
+			}
+		})
+	}
+	if !errors.Is(c.NewDestination(tcp1, d), os.ErrExist) {
+		t.Error("an existing destination does not match os.ErrExist")
+	}
+	if !errors.Is(c.DeleteDestination(tcp1, other), os.ErrNotExist) {
+		t.Error("a missing destination does not match os.ErrNotExist")
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	c, _ := dial(t)
+	got, err := c.Timeouts()
+	must(t, err)
+	want := ipvs.Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("default timeouts (-want +got):\n%s", diff)
+	}
+	must(t, c.SetTimeouts(ipvs.Timeouts{TCP: 100 * time.Second, TCPFin: 20 * time.Second, UDP: 30 * time.Second}))
+	must(t, c.SetTimeouts(ipvs.Timeouts{TCP: 0, TCPFin: 0, UDP: 45 * time.Second})) // 0 leaves a value unchanged
+	got, err = c.Timeouts()
+	must(t, err)
+	want = ipvs.Timeouts{TCP: 100 * time.Second, TCPFin: 20 * time.Second, UDP: 45 * time.Second}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("timeouts after SetTimeouts (-want +got):\n%s", diff)
+	}
+}
+
+func TestDaemons(t *testing.T) {
+	c, ns := dial(t)
+	sh(t, ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0")
+	master := ipvs.Daemon{State: ipvs.Master, Interface: "d0", SyncID: 5}
+	must(t, c.StartDaemon(master))
+	backup := ipvs.Daemon{State: ipvs.Backup, Interface: "d0", SyncID: 6, MaxLen: 1400,
+		Group: netip.MustParseAddr("239.1.2.3"), Port: 9000, TTL: 3}
+	must(t, c.StartDaemon(backup))
+	got, err := c.Daemons()
+	must(t, err)
+	want := []ipvs.Daemon{
+		{State: ipvs.Master, Interface: "d0", SyncID: 5, MaxLen: 1472, Group: netip.MustParseAddr("224.0.0.81"), Port: 8848, TTL: 1},
+		{State: ipvs.Backup, Interface: "d0", SyncID: 6, MaxLen: 1400, Group: netip.MustParseAddr("239.1.2.3"), Port: 9000, TTL: 3},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Errorf("Daemons (-want +got):\n%s", diff)
+	}
+	if err := c.StartDaemon(master); !errors.Is(err, unix.EEXIST) {
+		t.Errorf("starting a running master: %v, want EEXIST", err)
+	}
+	if err := c.StartDaemon(ipvs.Daemon{State: ipvs.Master, Interface: "nosuch0"}); err == nil {
+		t.Error("starting on a missing interface succeeded")
+	}
+	must(t, c.StopDaemon(ipvs.Daemon{State: ipvs.Master}))
+	must(t, c.StopDaemon(ipvs.Daemon{State: ipvs.Backup}))
+	if err := c.StopDaemon(ipvs.Daemon{State: ipvs.Master}); !errors.Is(err, unix.ESRCH) {
+		t.Errorf("stopping a stopped master: %v, want ESRCH", err)
+	}
+	if got, err := c.Daemons(); err != nil || len(got) != 0 {
+		t.Errorf("Daemons after stop: %v, %v", got, err)
+	}
+	// IPv6 multicast group.
+	v6 := ipvs.Daemon{State: ipvs.Master, Interface: "d0", SyncID: 1, Group: netip.MustParseAddr("ff02::81")}
+	sh(t, ns, "ip -6 addr add 2001:db8:9::1/64 dev d0")
+	must(t, c.StartDaemon(v6))
+	got, err = c.Daemons()
+	must(t, err)
+	if len(got) != 1 || got[0].Group != v6.Group {
+		t.Errorf("IPv6 group daemon reads back as %+v", got)
+	}
+}
+
+// TestStatsAndZero sends real traffic through a NAT service inside the
+// namespace (a local client connecting to the virtual address) and checks
+// the counters the kernel reports, then zeroes them.
+func TestStatsAndZero(t *testing.T) {
+	c, ns := dial(t)
+	sh(t, ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && ip addr add 10.9.9.9/32 dev lo")
+	key := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: v4("10.9.9.9"), Port: 80}
+	must(t, c.NewService(service(key, "rr")))
+	d := ipvs.Destination{Family: ipvs.INET, Addr: v4("10.9.0.2"), Port: 80, Method: ipvs.Masquerade, Weight: 1}
+	must(t, c.NewDestination(key, d))
+	sh(t, ns, "for i in 1 2 3; do timeout 1 nc 10.9.9.9 80 </dev/null; done; true")
+
+	svcs, err := c.Services()
+	must(t, err)
+	if len(svcs) != 1 || svcs[0].Stats.Connections != 3 || svcs[0].Stats.PacketsIn < 3 || svcs[0].Stats.BytesIn == 0 {
+		t.Fatalf("service stats after 3 connections: %+v", svcs)
+	}
+	dests, err := c.Destinations(key)
+	must(t, err)
+	if len(dests) != 1 || dests[0].Stats.Connections != 3 || dests[0].ActiveConns+dests[0].InactiveConns != 3 {
+		t.Fatalf("destination after 3 connections: %+v", dests)
+	}
+	must(t, c.Zero(key))
+	svcs, err = c.Services()
+	must(t, err)
+	if svcs[0].Stats.Connections != 0 || svcs[0].Stats.PacketsIn != 0 {
+		t.Errorf("service stats after Zero: %+v", svcs[0].Stats)
+	}
+	must(t, c.ZeroAll())
+}
+
+func TestFlush(t *testing.T) {
+	c, _ := dial(t)
+	for port := uint16(1); port <= 5; port++ {
+		k := tcp1
+		k.Port = port
+		must(t, c.NewService(service(k, "rr")))
+		must(t, c.NewDestination(k, ipvs.Destination{Addr: v4("10.0.0.28"), Port: port, Method: ipvs.Route, Weight: 1}))
+	}
+	must(t, c.Flush())
+	if svcs, err := c.Services(); err != nil || len(svcs) != 0 {
+		t.Errorf("after Flush: %v, %v", svcs, err)
+	}
+}
+
+// TestLargeTable lists 10,000 services with 2 destinations each: the
+// multi-part dumps must be read completely, nothing lost or duplicated.
+func TestLargeTable(t *testing.T) {
+	c, _ := dial(t)
+	const n = 10000
+	for i := 0; i < n; i++ {
+		k := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP,
+			Addr: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), Port: 80}
+		must(t, c.NewService(service(k, "rr")))
+		for j := 0; j < 2; j++ {
+			must(t, c.NewDestination(k, ipvs.Destination{Addr: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}),
+				Port: uint16(8000 + j), Method: ipvs.Masquerade, Weight: uint32(j + 1)}))
+		}
+	}
+	svcs, err := c.Services()
+	must(t, err)
+	if len(svcs) != n {
+		t.Fatalf("Services returned %d entries, want %d", len(svcs), n)
+	}
+	seen := map[ipvs.ServiceKey]bool{}
+	dests := 0
+	for _, s := range svcs {
+		if seen[s.ServiceKey] {
+			t.Fatalf("service %v listed twice", s.ServiceKey)
+		}
+		seen[s.ServiceKey] = true
+		ds, err := c.Destinations(s.ServiceKey)
+		must(t, err)
+		if len(ds) != 2 || ds[0].Port == ds[1].Port {
+			t.Fatalf("service %v has destinations %+v", s.ServiceKey, ds)
+		}
+		dests += len(ds)
+	}
+	if dests != 2*n {
+		t.Errorf("%d destinations in all, want %d", dests, 2*n)
+	}
+}
