@@ -51,6 +51,17 @@ func WithDir(dir string) Option {
 	}
 }
 
+// WithData puts a file with the given content into the guest at path
+// guest, replacing any file the VM has there (such as /etc/hosts).
+func WithData(guest string, data []byte) Option {
+	return func(vm *VM) {
+		if vm.Data == nil {
+			vm.Data = map[string][]byte{}
+		}
+		vm.Data[guest] = data
+	}
+}
+
 // WithMemory sets the guest's memory in MiB.
 func WithMemory(mb int) Option {
 	return func(vm *VM) { vm.MemoryMB = mb }
