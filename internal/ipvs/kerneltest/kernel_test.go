@@ -558,3 +558,60 @@ func unprivilegedChild() int {
 	fmt.Println("child: EPERM as expected")
 	return 0
 }
+
+// TestBatch sends many requests per sendmsg with acks only at the end of
+// each window: every kernel error must come back on its own request.
+func TestBatch(t *testing.T) {
+	c, _ := dial(t)
+	var reqs []ipvs.Request
+	failing := map[int]unix.Errno{}
+	for i := 0; i < 300; i++ {
+		k := tcp1
+		k.Port = uint16(i / 3)
+		switch i % 3 {
+		case 0:
+			reqs = append(reqs, ipvs.NewServiceRequest(service(k, "rr")))
+		case 1:
+			reqs = append(reqs, ipvs.NewDestinationRequest(k, ipvs.Destination{Addr: v4("10.0.0.28"), Method: ipvs.Masquerade, Port: 80, Weight: 1}))
+		case 2:
+			if i%30 == 2 { // a duplicate service
+				reqs = append(reqs, ipvs.NewServiceRequest(service(k, "rr")))
+				failing[i] = unix.EEXIST
+			} else if i%30 == 17 { // a destination on a missing service
+				m := k
+				m.Port += 1000
+				reqs = append(reqs, ipvs.NewDestinationRequest(m, ipvs.Destination{Addr: v4("10.0.0.28"), Method: ipvs.Route, Weight: 1}))
+				failing[i] = unix.ESRCH
+			} else {
+				reqs = append(reqs, ipvs.NewDestinationRequest(k, ipvs.Destination{Addr: v4("10.0.0.29"), Method: ipvs.Masquerade, Port: 80, Weight: 2}))
+			}
+		}
+	}
+	errs := c.Batch(reqs)
+	if len(errs) != len(reqs) {
+		t.Fatalf("Batch returned %d errors for %d requests", len(errs), len(reqs))
+	}
+	for i, err := range errs {
+		want, bad := failing[i]
+		switch {
+		case bad && !errors.Is(err, want):
+			t.Errorf("request %d: error %v, want %v", i, err, want)
+		case !bad && err != nil:
+			t.Errorf("request %d: unexpected error %v", i, err)
+		}
+	}
+	svcs, err := c.Services()
+	must(t, err)
+	if len(svcs) != 100 {
+		t.Fatalf("%d services after the batch, want 100", len(svcs))
+	}
+	total := 0
+	for _, s := range svcs {
+		ds, err := c.Destinations(s.ServiceKey)
+		must(t, err)
+		total += len(ds)
+	}
+	if want := 200 - len(failing); total != want {
+		t.Errorf("%d destinations after the batch, want %d", total, want)
+	}
+}

@@ -1,0 +1,325 @@
+package ipvs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Config configures a Client. A nil *Config is the same as the zero Config.
+type Config struct {
+	// NetNS is a file descriptor of a network namespace to open the socket
+	// in; 0 means the current namespace.
+	NetNS int
+}
+
+// ErrNotSupported is returned (wrapped in an *Error) by Dial when the kernel
+// has no IPVS generic-netlink family, typically because the ip_vs module is
+// not loaded, and on operating systems other than Linux. errors.Is matches
+// it both as itself and as os.ErrNotExist.
+var ErrNotSupported error = notSupportedError{}
+
+type notSupportedError struct{}
+
+func (notSupportedError) Error() string { return "IPVS generic netlink family not available" }
+
+// Is makes ErrNotSupported match os.ErrNotExist and errors.ErrUnsupported.
+func (notSupportedError) Is(target error) bool {
+	return target == os.ErrNotExist || target == errors.ErrUnsupported
+}
+
+// Error is the error of a failed operation. Err is the kernel's errno (a
+// unix.Errno, so errors.Is(err, unix.ESRCH) or errors.Is(err,
+// os.ErrExist) work) when the kernel refused the request, or another error
+// (such as one wrapping ErrInvalidReply) otherwise.
+type Error struct {
+	// Op names the operation, such as "new service" or "get destinations".
+	Op  string
+	Err error
+}
+
+// Error returns "ipvs: <op>: <err>".
+func (e *Error) Error() string { return "ipvs: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns e.Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// opError wraps err for operation op, replacing a *netlink.OpError that
+// carries an errno by the bare errno.
+func opError(op string, err error) error {
+	var oe *netlink.OpError
+	if errors.As(err, &oe) {
+		var errno unix.Errno
+		if errors.As(oe.Err, &errno) {
+			err = errno
+		}
+	}
+	return &Error{Op: op, Err: err}
+}
+
+// Client talks to the kernel's IPVS over one generic-netlink socket. Its
+// methods must not be called concurrently.
+type Client struct {
+	conn   *genetlink.Conn
+	nl     *netlink.Conn // the conn under conn, for Batch; nil in some tests
+	family uint16        // the IPVS family's dynamic id
+}
+
+// Dial opens a generic-netlink socket and looks the IPVS family up once for
+// the client's lifetime. Without IPVS in the kernel the error matches
+// ErrNotSupported and os.ErrNotExist.
+func Dial(cfg *Config) (*Client, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	return dial(cfg)
+}
+
+// initClient builds a Client over conn, resolving the IPVS family; it closes
+// conn on failure.
+func initClient(conn *genetlink.Conn) (*Client, error) {
+	f, err := conn.GetFamily(genlName)
+	if err != nil {
+		_ = conn.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &Error{Op: "dial", Err: fmt.Errorf("%w: %w", ErrNotSupported, err)}
+		}
+		return nil, opError("dial", err)
+	}
+	return &Client{conn: conn, family: f.ID}, nil
+}
+
+// Close closes the socket.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// execute sends one request and returns the kernel's replies. Every request
+// asks for an ack, as ipvsadm's do; a dump (flags has netlink.Dump) ends
+// with NLMSG_DONE instead, other requests with the ack. Messages with
+// another sequence number (left over from an earlier, failed exchange) are
+// skipped. Errors are wrapped as *Error for op.
+func (c *Client) execute(op string, cmd uint8, flags netlink.HeaderFlags, attrs []byte) ([]genetlink.Message, error) {
+	req := genetlink.Message{
+		Header: genetlink.Header{Command: cmd, Version: genlVersion},
+		Data:   attrs,
+	}
+	sent, err := c.conn.Send(req, c.family, netlink.Request|netlink.Acknowledge|flags)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	seq := sent.Header.Sequence
+	dump := flags&netlink.Dump == netlink.Dump
+
+	var replies []genetlink.Message
+	for {
+		gmsgs, nmsgs, err := c.conn.Receive()
+		if err != nil {
+			var oe *netlink.OpError
+			if !errors.As(err, &oe) {
+				// Not from the netlink layer: a message too short for a
+				// generic-netlink header.
+				return nil, &Error{Op: op, Err: invalid("%v", err)}
+			}
+			if oe.Sequence != 0 && oe.Sequence != seq {
+				continue // an error for an earlier request
+			}
+			return nil, opError(op, err)
+		}
+		ours := false
+		for i, m := range nmsgs {
+			if m.Header.Sequence != seq {
+				continue
+			}
+			ours = true
+			switch m.Header.Type {
+			case netlink.Error, netlink.Done: // ack (errno 0) or end of dump
+				return replies, nil
+			case netlink.Noop, netlink.Overrun:
+				continue
+			}
+			replies = append(replies, gmsgs[i])
+		}
+		// The netlink package reads a dump up to and without its DONE: one
+		// Receive with something of ours, or with nothing at all (an empty
+		// dump), is the whole dump. Dumps are not acked.
+		if dump && (ours || len(nmsgs) == 0) {
+			return replies, nil
+		}
+	}
+}
+
+// single runs a non-dump request that expects exactly one reply message
+// and returns its attributes.
+func (c *Client) single(op string, cmd uint8, attrs []byte) ([]byte, error) {
+	msgs, err := c.execute(op, cmd, 0, attrs)
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) != 1 {
+		return nil, &Error{Op: op, Err: invalid("%d reply messages, want 1", len(msgs))}
+	}
+	return msgs[0].Data, nil
+}
+
+// dump runs a dump request and decodes each reply with fn.
+func dump[T any](c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) (T, error)) ([]T, error) {
+	msgs, err := c.execute(op, cmd, netlink.Dump, attrs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(msgs))
+	for _, m := range msgs {
+		v, err := fn(m.Data)
+		if err != nil {
+			return nil, &Error{Op: op, Err: err}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// encode encodes the attributes fn adds; nil fn means no attributes.
+func encode(fn func(ae *netlink.AttributeEncoder)) ([]byte, error) {
+	if fn == nil {
+		return nil, nil
+	}
+	ae := netlink.NewAttributeEncoder()
+	fn(ae)
+	return ae.Encode()
+}
+
+// withService encodes a SERVICE nest holding s, plus whatever more adds.
+func withService(s Service, more func(ae *netlink.AttributeEncoder)) func(ae *netlink.AttributeEncoder) {
+	return func(ae *netlink.AttributeEncoder) {
+		ae.Nested(cmdAttrService, serviceNest(s))
+		if more != nil {
+			more(ae)
+		}
+	}
+}
+
+// Info returns the kernel's IPVS version and connection table size.
+func (c *Client) Info() (Info, error) {
+	const op = "get info"
+	b, err := c.single(op, cmdGetInfo, nil)
+	if err != nil {
+		return Info{}, err
+	}
+	info, err := decodeInfo(b)
+	if err != nil {
+		return Info{}, &Error{Op: op, Err: err}
+	}
+	return info, nil
+}
+
+// Services returns every virtual service, in the kernel's order. An empty
+// table gives an empty slice and no error.
+func (c *Client) Services() ([]ServiceEntry, error) {
+	return dump(c, "get services", cmdGetService, nil, decodeServiceMessage)
+}
+
+// Service returns the virtual service key names; a missing service is an
+// error matching unix.ESRCH.
+func (c *Client) Service(key ServiceKey) (ServiceEntry, error) {
+	const op = "get service"
+	// ipvsadm -L <service> sends the full nest with netmask 0.
+	attrs, err := encode(withService(keyService(key, 0), nil))
+	if err != nil {
+		return ServiceEntry{}, &Error{Op: op, Err: err}
+	}
+	b, err := c.single(op, cmdGetService, attrs)
+	if err != nil {
+		return ServiceEntry{}, err
+	}
+	e, err := decodeServiceMessage(b)
+	if err != nil {
+		return ServiceEntry{}, &Error{Op: op, Err: err}
+	}
+	return e, nil
+}
+
+// Destinations returns the destinations of the service key names, in the
+// kernel's order (newest first). The kernel answers an unknown service
+// with an empty list.
+func (c *Client) Destinations(key ServiceKey) ([]DestinationEntry, error) {
+	const op = "get destinations"
+	attrs, err := encode(func(ae *netlink.AttributeEncoder) {
+		ae.Nested(cmdAttrService, keyNest(key))
+	})
+	if err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	return dump(c, op, cmdGetDest, attrs, func(b []byte) (DestinationEntry, error) {
+		return decodeDestinationMessage(b, key.Family)
+	})
+}
+
+// Timeouts returns the TCP, TCP FIN and UDP connection timeouts.
+func (c *Client) Timeouts() (Timeouts, error) {
+	const op = "get timeouts"
+	b, err := c.single(op, cmdGetConfig, nil)
+	if err != nil {
+		return Timeouts{}, err
+	}
+	t, err := decodeTimeouts(b)
+	if err != nil {
+		return Timeouts{}, &Error{Op: op, Err: err}
+	}
+	return t, nil
+}
+
+// Daemons returns the running connection-synchronisation daemons (at most
+// one master and one backup).
+func (c *Client) Daemons() ([]Daemon, error) {
+	return dump(c, "get daemons", cmdGetDaemon, nil, decodeDaemonMessage)
+}
+
+// NewService adds the virtual service s.
+func (c *Client) NewService(s Service) error { return c.Do(NewServiceRequest(s)) }
+
+// UpdateService changes the virtual service s.ServiceKey to s's settings;
+// an empty s.PE removes the persistence engine.
+func (c *Client) UpdateService(s Service) error { return c.Do(UpdateServiceRequest(s)) }
+
+// DeleteService removes the virtual service key and its destinations.
+func (c *Client) DeleteService(key ServiceKey) error { return c.Do(DeleteServiceRequest(key)) }
+
+// NewDestination adds d to the virtual service key.
+func (c *Client) NewDestination(key ServiceKey, d Destination) error {
+	return c.Do(NewDestinationRequest(key, d))
+}
+
+// UpdateDestination changes the destination d.Addr:d.Port of the virtual
+// service key to d's settings.
+func (c *Client) UpdateDestination(key ServiceKey, d Destination) error {
+	return c.Do(UpdateDestinationRequest(key, d))
+}
+
+// DeleteDestination removes the destination d.Addr:d.Port from the virtual
+// service key.
+func (c *Client) DeleteDestination(key ServiceKey, d Destination) error {
+	return c.Do(DeleteDestinationRequest(key, d))
+}
+
+// SetTimeouts sets the connection timeouts; a zero timeout is left
+// unchanged.
+func (c *Client) SetTimeouts(t Timeouts) error { return c.Do(SetTimeoutsRequest(t)) }
+
+// StartDaemon starts a connection-synchronisation daemon.
+func (c *Client) StartDaemon(d Daemon) error { return c.Do(StartDaemonRequest(d)) }
+
+// StopDaemon stops the connection-synchronisation daemon d.State with
+// d.Interface and d.SyncID.
+func (c *Client) StopDaemon(d Daemon) error { return c.Do(StopDaemonRequest(d)) }
+
+// ZeroAll zeroes the counters of every service and destination.
+func (c *Client) ZeroAll() error { return c.Do(ZeroAllRequest()) }
+
+// Zero zeroes the counters of the service key and its destinations.
+func (c *Client) Zero(key ServiceKey) error { return c.Do(ZeroRequest(key)) }
+
+// Flush removes every virtual service.
+func (c *Client) Flush() error { return c.Do(FlushRequest()) }
