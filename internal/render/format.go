@@ -1,0 +1,73 @@
+package render
+
+import "strconv"
+
+// pad appends blanks until b[start:] is width bytes long (printf "%-Ns").
+func pad(b []byte, start, width int) []byte {
+	for len(b)-start < width {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendLeft is printf("%-*s", width, s).
+func appendLeft(b []byte, s string, width int) []byte {
+	start := len(b)
+	return pad(append(b, s...), start, width)
+}
+
+// appendLeftUint is printf("%-*u", width, v).
+func appendLeftUint(b []byte, v uint64, width int) []byte {
+	start := len(b)
+	return pad(strconv.AppendUint(b, v, 10), start, width)
+}
+
+// appendLeftInt is printf("%-*d", width, v).
+func appendLeftInt(b []byte, v int64, width int) []byte {
+	start := len(b)
+	return pad(strconv.AppendInt(b, v, 10), start, width)
+}
+
+// appendRightUint is printf("%*llu", width, v).
+func appendRightUint(b []byte, v uint64, width int) []byte {
+	var tmp [20]byte
+	digits := strconv.AppendUint(tmp[:0], v, 10)
+	for i := len(digits); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, digits...)
+}
+
+// LargeNumber returns the text of the original's print_largenum, used for
+// the stats and rate columns: with exact, the decimal value right-justified
+// in 9 columns, or in digits+1 when it has more than 8 digits (so there is
+// always a leading blank); without, values below 10^8 right-justified in 9,
+// else the value divided (truncating) by 10^3, 10^6, 10^9 or 10^12 —
+// for values below 10^9, 10^11, 10^14 and above — right-justified in 8 and
+// followed by K, M, G or T (an 8-digit quotient leaves no leading blank).
+func LargeNumber(v uint64, exact bool) string {
+	return string(appendLargeNum(nil, v, exact))
+}
+
+func appendLargeNum(b []byte, v uint64, exact bool) []byte {
+	if exact {
+		var tmp [20]byte
+		n := len(strconv.AppendUint(tmp[:0], v, 10))
+		width := 9
+		if n > 8 {
+			width = n + 1
+		}
+		return appendRightUint(b, v, width)
+	}
+	switch {
+	case v < 100_000_000:
+		return appendRightUint(b, v, 9)
+	case v < 1_000_000_000:
+		return append(appendRightUint(b, v/1_000, 8), 'K')
+	case v < 100_000_000_000:
+		return append(appendRightUint(b, v/1_000_000, 8), 'M')
+	case v < 100_000_000_000_000:
+		return append(appendRightUint(b, v/1_000_000_000, 8), 'G')
+	}
+	return append(appendRightUint(b, v/1_000_000_000_000, 8), 'T')
+}

@@ -1,0 +1,114 @@
+package render
+
+import (
+	"encoding/binary"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+)
+
+// Sort puts services, and the servers of each service, in the order of the
+// original's default listing and save output (section 3.9): glibc 2.36's
+// qsort, a stable top-down merge sort, with libipvs' comparison functions,
+// whose differences wrap to signed 32 bits. The order is therefore not
+// numeric (fwmark 4294967295 sorts first; 192.168.0.1 before 1.1.1.1) and
+// can depend on the input order. It runs in O(n log n) time.
+func Sort(services []Service) {
+	SortServices(services)
+	for i := range services {
+		SortDestinations(services[i].Destinations)
+	}
+}
+
+// SortServices sorts services (not their servers) as Sort does.
+func SortServices(services []Service) {
+	mergeSort(services, func(a, b *Service) int32 { return CompareServices(&a.Service, &b.Service) })
+}
+
+// SortDestinations sorts the servers of one service as Sort does.
+func SortDestinations(dests []ipvs.DestinationEntry) {
+	mergeSort(dests, func(a, b *ipvs.DestinationEntry) int32 {
+		return CompareDestinations(&a.Destination, &b.Destination)
+	})
+}
+
+// word returns the i-th big-endian 32-bit word of addr as the original's
+// union nf_inet_addr holds it (an IPv4 address is word 0, the rest zero).
+func word(u *[16]byte, i int) uint32 { return binary.BigEndian.Uint32(u[4*i:]) }
+
+// compareAddrs is the address part of both libipvs comparisons: for a
+// first operand of family IPv6 the four words in order, else word 0 only;
+// each difference is taken modulo 2^32 and read as int32.
+func compareAddrs(fam1 ipvs.Family, a1, a2 [16]byte) int32 {
+	if fam1 == ipvs.INET6 {
+		for i := 0; i < 4; i++ {
+			if r := int32(word(&a1, i) - word(&a2, i)); r != 0 {
+				return r
+			}
+		}
+		return 0
+	}
+	return int32(word(&a1, 0) - word(&a2, 0))
+}
+
+// CompareServices is libipvs' ipvs_cmp_services: fwmark difference
+// (uint32, wrapped to int32), then family, then protocol, then address
+// (compareAddrs), then port (plain differences).
+func CompareServices(s1, s2 *ipvs.Service) int32 {
+	if r := int32(s1.FWMark - s2.FWMark); r != 0 {
+		return r
+	}
+	f1, f2 := serviceFamily(s1), serviceFamily(s2)
+	if r := int32(f1) - int32(f2); r != 0 {
+		return r
+	}
+	if r := int32(uint16(s1.Protocol)) - int32(uint16(s2.Protocol)); r != 0 {
+		return r
+	}
+	if r := compareAddrs(f1, unionBytes(inFamily(f1, s1.Addr)), unionBytes(inFamily(f2, s2.Addr))); r != 0 {
+		return r
+	}
+	return int32(s1.Port) - int32(s2.Port)
+}
+
+// CompareDestinations is libipvs' ipvs_cmp_dests: address by the first
+// operand's family (compareAddrs), then port.
+func CompareDestinations(d1, d2 *ipvs.Destination) int32 {
+	f1, f2 := destFamily(d1), destFamily(d2)
+	if r := compareAddrs(f1, unionBytes(inFamily(f1, d1.Addr)), unionBytes(inFamily(f2, d2.Addr))); r != 0 {
+		return r
+	}
+	return int32(d1.Port) - int32(d2.Port)
+}
+
+// mergeSort is glibc's msort_with_tmp: split n into n/2 and the rest, sort
+// both, merge taking from the left while cmp <= 0.
+func mergeSort[T any](s []T, cmp func(a, b *T) int32) {
+	if len(s) < 2 {
+		return
+	}
+	tmp := make([]T, len(s))
+	msort(s, tmp, cmp)
+}
+
+func msort[T any](b, tmp []T, cmp func(a, b *T) int32) {
+	n := len(b)
+	if n <= 1 {
+		return
+	}
+	n1 := n / 2
+	msort(b[:n1], tmp, cmp)
+	msort(b[n1:], tmp, cmp)
+	i, j, k := 0, n1, 0
+	for i < n1 && j < n {
+		if cmp(&b[i], &b[j]) <= 0 {
+			tmp[k] = b[i]
+			i++
+		} else {
+			tmp[k] = b[j]
+			j++
+		}
+		k++
+	}
+	k += copy(tmp[k:], b[i:n1])
+	copy(b, tmp[:k])
+}
