@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestParseSizes(t *testing.T) {
+	got, err := ParseSizes("1000x10:3, 50000x2", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SizeRuns{{Size{1000, 10}, 3}, {Size{50000, 2}, 2}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "10", "0x5", "10x5:0", "axb", "2000000x1"} {
+		if _, err := ParseSizes(bad, 1); err == nil {
+			t.Errorf("ParseSizes(%q): no error", bad)
+		}
+	}
+}
+
+func TestRulesMatchExpectedTable(t *testing.T) {
+	s := Size{Services: 300, Dests: 4}
+	var buf bytes.Buffer
+	if err := s.WriteRules(&buf); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != s.Lines() {
+		t.Fatalf("%d lines, want %d", len(lines), s.Lines())
+	}
+	if lines[0] != "-A -t 10.0.0.1:80 -s wlc" || lines[1] != "-a -t 10.0.0.1:80 -r 172.16.0.1:80 -m -w 1" {
+		t.Errorf("first lines %q", lines[:2])
+	}
+	if want := "-a -t 10.0.1.44:80 -r 172.16.4.176:80 -m -w 100"; lines[len(lines)-1] != want {
+		t.Errorf("last line %q, want %q", lines[len(lines)-1], want)
+	}
+	want := s.ExpectedLines()
+	if err := want.CheckLines(buf.Bytes()); err != nil {
+		t.Error(err)
+	}
+	if len(s.Requests()) != s.Lines() {
+		t.Error("one request per line expected")
+	}
+	short := bytes.TrimSuffix(buf.Bytes(), []byte(lines[len(lines)-1]+"\n"))
+	if err := want.CheckLines(short); err == nil || !strings.Contains(err.Error(), "172.16.4.176") {
+		t.Errorf("missing line not reported: %v", err)
+	}
+}
+
+func TestTableCheck(t *testing.T) {
+	want := Size{Services: 2, Dests: 1}.ExpectedLines()
+	got := Size{Services: 2, Dests: 1}.ExpectedLines()
+	if err := want.Check(got); err != nil {
+		t.Error(err)
+	}
+	got.Lines[0] = "-a -t 10.0.0.1:80 -r 172.16.0.1:80 -m -w 7"
+	if err := want.Check(got); err == nil {
+		t.Error("changed weight not reported")
+	}
+	if err := (&Table{}).Check(&Table{Lines: []string{}}); err != nil {
+		t.Errorf("empty tables differ: %v", err)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := Median(c.in); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestMachineLineRoundTrip(t *testing.T) {
+	m := Measurement{Op: "restore", Size: "10x2", Lines: 30, Impl: ImplOurs, Run: 2, Wall: 1.5, MaxRSSKiB: 4096}
+	got, err := ParseMachineLine(m.MachineLine())
+	if err != nil || got != m {
+		t.Fatalf("got %+v, %v; want %+v", got, err, m)
+	}
+}
+
+func TestReport(t *testing.T) {
+	sizes := []SizeRuns{{Size{1000, 10}, 1}, {Size{10000, 10}, 1}}
+	ops, err := SelectOps("restore,list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []Measurement
+	add := func(op, size, impl string, wall float64, rss int64) {
+		ms = append(ms, Measurement{Op: op, Size: size, Impl: impl, Wall: wall, MaxRSSKiB: rss})
+	}
+	add("restore", "1000x10", ImplReference, 4, 4000)
+	add("restore", "1000x10", ImplOurs, 0.2, 5000)
+	add("restore", "1000x10", ImplFloor, 0.18, 3000)
+	add("restore", "10000x10", ImplReference, 40, 4000)
+	add("restore", "10000x10", ImplOurs, 2.5, 5000)
+	add("restore", "10000x10", ImplFloor, 2.2, 3000)
+	add("list", "10000x10", ImplReference, 8, 20000)
+	add("list", "10000x10", ImplOurs, 2, 40000)
+	var b strings.Builder
+	if err := WriteReport(&b, Report{Sizes: sizes, Ops: ops, Measurements: ms}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| ipvsadm -R < rules (empty table) | 10000x10 | 110000 | 1 | 40.000 | 2.500 | 16.00 | 2.200 (0.000) | 1.14 |",
+		"| restore: reference/ours ≥ 10 | 16.00 | PASS |",
+		"| restore: ours/floor ≤ 1.3 | 1.14 | PASS |",
+		"| -Ln: reference/ours ≥ 3 | 4.00 | PASS |",
+		"| -Sn: reference/ours ≥ 1 | not measured | — |",
+		"| peak RSS: ours/reference ≤ 1.5 (worst operation: list) | 2.00 | FAIL |",
+		"≤ 11.0 | 12.50 | FAIL |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
