@@ -1,0 +1,20 @@
+// Command ipvsadm administers the Linux kernel's IP Virtual Server: a
+// drop-in replacement for ipvsadm 1.31. Installed (or linked) as
+// ipvsadm-save or ipvsadm-restore it behaves as those.
+package main
+
+import (
+	"os"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(cli.Env{
+		Args:      os.Args,
+		Stdin:     os.Stdin,
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		LookupEnv: os.LookupEnv,
+	}))
+}

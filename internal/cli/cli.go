@@ -1,0 +1,126 @@
+// Package cli is the program's front door: it picks the personality from
+// argv[0] (ipvsadm, ipvsadm-save, ipvsadm-restore), connects to the
+// kernel as the original does, runs the command and returns the exit
+// status. It is the only package that sees the process's arguments,
+// environment and standard streams.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/command"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/names"
+)
+
+// Env is what the program gets from its process.
+type Env struct {
+	Args   []string // argv, argv[0] included
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// LookupEnv reads the environment (os.LookupEnv).
+	LookupEnv func(string) (string, bool)
+}
+
+// Main runs the program and returns its exit status.
+func Main(env Env) int {
+	if len(env.Args) == 0 {
+		env.Args = []string{"ipvsadm"}
+	}
+	if env.LookupEnv == nil {
+		env.LookupEnv = func(string) (string, bool) { return "", false }
+	}
+	stdout := newStdoutWriter(env.Stdout)
+	defer stdout.Flush()
+	env.Stdout = stdout
+
+	switch filepath.Base(env.Args[0]) {
+	case "ipvsadm-save":
+		return saveMain(env)
+	case "ipvsadm-restore":
+		return restoreMain(env)
+	}
+	r, status := connect(env, env.Args[0])
+	if r == nil {
+		return status
+	}
+	defer r.Backend.(io.Closer).Close()
+	return r.Main(env.Args[1:])
+}
+
+// connect opens the kernel connection the way the original does before it
+// even looks at its arguments: on failure it runs "/sbin/modprobe -- ip_vs"
+// and tries once more; if that fails too it prints the original's two
+// lines and the status is 2.
+func connect(env Env, prog string) (*command.Runner, int) {
+	c, info, err := dial()
+	if err != nil {
+		modprobe := exec.Command("/sbin/modprobe", "--", "ip_vs")
+		modprobe.Stdout, modprobe.Stderr = os.Stdout, os.Stderr
+		if env.Stdout.(*stdoutWriter).Flush(); modprobe.Run() == nil {
+			c, info, err = dial()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Can't initialize ipvs: %s\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+			initMessage(err))
+		return nil, 2
+	}
+	if v := info.Version; uint32(v.Major)<<16|uint32(v.Minor)<<8|uint32(v.Patch) < 0x010104 {
+		fmt.Fprintf(env.Stderr, "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version %s\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n", v)
+	}
+	return &command.Runner{
+		Backend:        c,
+		Info:           info,
+		Stdin:          env.Stdin,
+		Stdout:         env.Stdout,
+		Stderr:         env.Stderr,
+		Prog:           prog,
+		Names:          names.System(),
+		PosixlyCorrect: isSet(env, "POSIXLY_CORRECT") || isSet(env, "POSIX_ME_HARDER"),
+	}, 0
+}
+
+// dial connects and reads the kernel's IPVS information.
+func dial() (*ipvs.Client, ipvs.Info, error) {
+	c, err := ipvs.Dial(nil)
+	if err != nil {
+		return nil, ipvs.Info{}, err
+	}
+	info, err := c.Info()
+	if err != nil {
+		c.Close()
+		return nil, ipvs.Info{}, err
+	}
+	return c, info, nil
+}
+
+// initMessage is the reason the original gives when it cannot start: it
+// comes from its fallback probe when the netlink family is missing.
+func initMessage(err error) string {
+	var errno unix.Errno
+	switch {
+	case errors.Is(err, ipvs.ErrNotSupported):
+		if os.Geteuid() != 0 {
+			return "Permission denied (you must be root)"
+		}
+		return "Protocol not available"
+	case errors.As(err, &errno):
+		return command.KernelMessage(errno)
+	}
+	return "Invalid operation.  Possibly wrong module version, address not unicast, ..."
+}
+
+// isSet reports whether the environment has name, with any value.
+func isSet(env Env, name string) bool {
+	_, ok := env.LookupEnv(name)
+	return ok
+}

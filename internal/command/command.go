@@ -1,0 +1,145 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/render"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+)
+
+// Runner carries out commands. Stdout should buffer as C stdio does (the
+// caller's job); Stderr is written line by line, unbuffered.
+type Runner struct {
+	Backend Backend
+	// Info is what the kernel reported at start-up; listings print it.
+	Info   ipvs.Info
+	Stdin  io.Reader // restore input
+	Stdout io.Writer
+	Stderr io.Writer
+	// Prog is argv[0], for the help text and the Try line.
+	Prog string
+	// Names resolves names in parsed arguments and in listings without -n.
+	Names Names
+	// PosixlyCorrect is set when the environment has POSIXLY_CORRECT or
+	// POSIX_ME_HARDER.
+	PosixlyCorrect bool
+	// OpenConnections opens /proc/net/ip_vs_conn for -Lc.
+	OpenConnections func() (io.ReadCloser, error)
+}
+
+// Names is the name service: forward lookups for the parser, reverse ones
+// for listings. *names.Resolver implements it.
+type Names interface {
+	rule.Resolver
+	render.Namer
+}
+
+// Outcome is how a command ended: its exit status, and whether the process
+// ends now (Exit) even inside a restore, where other failures let the
+// restore go on with the next line.
+type Outcome struct {
+	Status int
+	Exit   bool
+}
+
+var (
+	ok = Outcome{}
+	// kernelFailed is a refused change: status 255, a restore goes on.
+	kernelFailed = Outcome{Status: 255}
+	// listFailed is a failed listing: the original exits 1 at once.
+	listFailed = Outcome{Status: 1, Exit: true}
+)
+
+// Main runs one invocation's arguments (without argv[0]) and returns the
+// exit status.
+func (r *Runner) Main(args []string) int {
+	if len(args) == 0 { // no arguments: list, resolving names
+		return r.Execute(&rule.Command{Kind: rule.List}, false).Status
+	}
+	return r.Line(args, false).Status
+}
+
+// Line parses and carries out the arguments of one invocation or of one
+// restore line.
+func (r *Runner) Line(args []string, restoring bool) Outcome {
+	c, err := rule.Parse(r.Prog, args, rule.Options{Resolver: r.Names, PosixlyCorrect: r.PosixlyCorrect})
+	if err != nil {
+		if pe, isParse := err.(*rule.Error); isParse {
+			io.WriteString(r.Stderr, pe.Stderr())
+			return Outcome{Status: pe.ExitStatus(), Exit: pe.StopsRestore()}
+		}
+		fmt.Fprintln(r.Stderr, err)
+		return Outcome{Status: 2, Exit: true}
+	}
+	return r.Execute(c, restoring)
+}
+
+// Execute carries out a parsed command.
+func (r *Runner) Execute(c *rule.Command, restoring bool) Outcome {
+	switch c.Kind {
+	case rule.Help:
+		io.WriteString(r.Stdout, rule.Usage(r.Prog))
+		return Outcome{Exit: true}
+	case rule.Version:
+		io.WriteString(r.Stdout, rule.VersionLine)
+		return Outcome{Exit: true}
+	case rule.Restore:
+		if restoring {
+			fmt.Fprintf(r.Stderr, "Try `%s -h' or '%s --help' for more information.\n", r.Prog, r.Prog)
+			return Outcome{Status: 255, Exit: true}
+		}
+		return Outcome{Status: r.Restore(r.Stdin), Exit: true}
+	case rule.List:
+		return r.list(c)
+	case rule.Save:
+		return r.save(c)
+	}
+	op, err := r.change(c)
+	if err != nil {
+		fmt.Fprintln(r.Stderr, kernelMessage(op, err))
+		return kernelFailed
+	}
+	return ok
+}
+
+// change carries out a command that changes the kernel's state.
+func (r *Runner) change(c *rule.Command) (operation, error) {
+	b, key := r.Backend, c.Service.ServiceKey
+	switch c.Kind {
+	case rule.AddService:
+		return opAddService, b.NewService(c.Service)
+	case rule.EditService:
+		return opEditService, b.UpdateService(c.Service)
+	case rule.DeleteService:
+		return opDeleteService, b.DeleteService(key)
+	case rule.Flush:
+		return opOther, b.Flush()
+	case rule.AddServer:
+		return opAddServer, b.NewDestination(key, c.Server)
+	case rule.EditServer:
+		return opEditServer, b.UpdateDestination(key, c.Server)
+	case rule.DeleteServer:
+		return opDeleteServer, b.DeleteDestination(key, c.Server)
+	case rule.Zero:
+		if !c.HasService || isEmptyService(key) {
+			return opZero, b.ZeroAll()
+		}
+		return opZero, b.Zero(key)
+	case rule.SetTimeouts:
+		return opOther, b.SetTimeouts(c.Timeouts)
+	case rule.StartDaemon:
+		return opStartDaemon, b.StartDaemon(c.Daemon)
+	case rule.StopDaemon:
+		return opStopDaemon, b.StopDaemon(c.Daemon)
+	}
+	return opOther, fmt.Errorf("command %v is not a change", c.Kind)
+}
+
+// isEmptyService reports a service with no fwmark, an all-zero address and
+// port 0, which -Z takes to mean "every service".
+func isEmptyService(k ipvs.ServiceKey) bool {
+	return k.FWMark == 0 && k.Port == 0 && (!k.Addr.IsValid() || k.Addr == netip.IPv4Unspecified() || k.Addr == netip.IPv6Unspecified())
+}

@@ -1,0 +1,138 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/connections"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/render"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+)
+
+// renderOptions maps the parsed list options to render's.
+func renderOptions(l rule.ListOptions) render.Options {
+	return render.Options{
+		Numeric: l.Numeric, Stats: l.Stats, Rate: l.Rate, Thresholds: l.Thresholds,
+		PersistentConn: l.PersistentConn, TunInfo: l.TunInfo, Exact: l.Exact, NoSort: l.NoSort,
+	}
+}
+
+// namer returns the name service for output, or nil for -n.
+func (r *Runner) namer(numeric bool) render.Namer {
+	if numeric || r.Names == nil {
+		return nil
+	}
+	return r.Names
+}
+
+func (r *Runner) list(c *rule.Command) Outcome {
+	opts := renderOptions(c.List)
+	switch {
+	case c.List.Connection:
+		return r.listConnections(opts)
+	case c.List.Timeout:
+		t, err := r.Backend.Timeouts()
+		if err != nil {
+			return listFailed // the original prints nothing here
+		}
+		render.Timeouts(r.Stdout, t)
+		return ok
+	case c.List.Daemon:
+		d, err := r.Backend.Daemons()
+		if err != nil {
+			return listFailed // the original prints nothing here
+		}
+		render.Daemons(r.Stdout, d)
+		return ok
+	case c.HasService:
+		return r.listService(c.Service.ServiceKey, opts)
+	}
+	return r.listAll(opts)
+}
+
+// listAll is -L: the version line, then (once the services are read) the
+// title and every service with its servers.
+func (r *Runner) listAll(opts render.Options) Outcome {
+	render.Header(r.Stdout, r.Info)
+	entries, err := r.Backend.Services()
+	if err != nil {
+		fmt.Fprintln(r.Stderr, kernelMessage(opOther, err))
+		return listFailed
+	}
+	services := make([]render.Service, len(entries))
+	for i := range entries {
+		services[i].ServiceEntry = entries[i]
+	}
+	if !opts.NoSort {
+		render.SortServices(services)
+	}
+	render.Title(r.Stdout, opts)
+	n := r.namer(opts.Numeric)
+	for i := range services {
+		if err := r.fillDestinations(&services[i], opts.NoSort); err != nil {
+			fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
+			return listFailed
+		}
+		render.ServiceLines(r.Stdout, services[i], opts, n)
+		services[i].Destinations = nil // done with it
+	}
+	return ok
+}
+
+// fillDestinations reads a service's servers, sorted unless noSort.
+func (r *Runner) fillDestinations(s *render.Service, noSort bool) error {
+	dests, err := r.Backend.Destinations(s.ServiceKey)
+	if err != nil {
+		return err
+	}
+	if !noSort {
+		render.SortDestinations(dests)
+	}
+	s.Destinations = dests
+	return nil
+}
+
+// listService is -L with a service: no version line.
+func (r *Runner) listService(key ipvs.ServiceKey, opts render.Options) Outcome {
+	entry, err := r.Backend.Service(key)
+	if err != nil {
+		fmt.Fprintln(r.Stderr, kernelMessage(opGetService, err))
+		return listFailed
+	}
+	render.Title(r.Stdout, opts)
+	s := render.Service{ServiceEntry: entry}
+	if err := r.fillDestinations(&s, opts.NoSort); err != nil {
+		fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
+		return listFailed
+	}
+	render.ServiceLines(r.Stdout, s, opts, r.namer(opts.Numeric))
+	return ok
+}
+
+// listConnections is -Lc: the connection table streamed from /proc.
+func (r *Runner) listConnections(opts render.Options) Outcome {
+	open := r.OpenConnections
+	if open == nil {
+		open = func() (io.ReadCloser, error) { return os.Open(connections.ProcFile) }
+	}
+	f, err := open()
+	if err != nil {
+		fmt.Fprintln(r.Stderr, connections.CannotOpenMessage)
+		return listFailed
+	}
+	defer f.Close()
+	switch err := connections.Write(r.Stdout, f, opts, r.namer(opts.Numeric)); {
+	case err == nil:
+		return ok
+	case errors.Is(err, connections.ErrNoHeader):
+		fmt.Fprintln(r.Stderr, err)
+	case errors.Is(err, connections.ErrBlankLine):
+		// the original stops without a word
+	default:
+		fmt.Fprintln(r.Stderr, err)
+	}
+	return listFailed
+}

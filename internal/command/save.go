@@ -1,0 +1,55 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/render"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+)
+
+// save is -S: every service and its servers as the command lines that
+// restore them, always sorted.
+func (r *Runner) save(c *rule.Command) Outcome {
+	entries, err := r.Backend.Services()
+	if err != nil {
+		fmt.Fprintln(r.Stderr, kernelMessage(opOther, err))
+		return listFailed
+	}
+	services := make([]render.Service, len(entries))
+	for i := range entries {
+		services[i].ServiceEntry = entries[i]
+	}
+	render.SortServices(services)
+	addrPort := r.saveAddrPort(c.List.Numeric)
+	for i := range services {
+		s := &services[i]
+		if err := r.fillDestinations(s, false); err != nil {
+			fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
+			return listFailed
+		}
+		line := rule.Command{Kind: rule.AddService, HasService: true, Service: s.Service}
+		io.WriteString(r.Stdout, rule.Format(&line, addrPort)+"\n")
+		line.Kind, line.HasServer = rule.AddServer, true
+		for _, d := range s.Destinations {
+			line.Server = d.Destination
+			io.WriteString(r.Stdout, rule.Format(&line, addrPort)+"\n")
+		}
+		s.Destinations = nil
+	}
+	return ok
+}
+
+// saveAddrPort renders addresses in save lines: numeric with -n, else
+// with names as listings show them.
+func (r *Runner) saveAddrPort(numeric bool) rule.AddrPortFunc {
+	n := r.namer(numeric)
+	if n == nil {
+		return rule.NumericAddrPort
+	}
+	return func(_ ipvs.Family, addr netip.Addr, port uint16, proto ipvs.Protocol) string {
+		return render.AddrPort(addr, port, proto, n)
+	}
+}

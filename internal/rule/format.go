@@ -1,0 +1,219 @@
+package rule
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+)
+
+// FormatAddr writes addr as glibc's inet_ntop does (reference 3.6): IPv4
+// (Is4) in dotted decimal; 16-byte addresses in lowercase hex without
+// leading zeros, the first longest run of two or more zero groups as "::",
+// and the last 32 bits as a dotted quad when that run starts the address
+// and is 6 groups long, or 5 groups long followed by ffff. The invalid
+// Addr gives "".
+func FormatAddr(addr netip.Addr) string {
+	if !addr.IsValid() {
+		return ""
+	}
+	if addr.Is4() {
+		return addr.String()
+	}
+	b := addr.As16()
+	var w [8]uint16
+	for i := range w {
+		w[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	bestBase, bestLen, curBase, curLen := -1, 0, -1, 0
+	for i := 0; i < 8; i++ {
+		if w[i] == 0 {
+			if curBase < 0 {
+				curBase, curLen = i, 1
+			} else {
+				curLen++
+			}
+			continue
+		}
+		if curBase >= 0 {
+			if bestBase < 0 || curLen > bestLen {
+				bestBase, bestLen = curBase, curLen
+			}
+			curBase = -1
+		}
+	}
+	if curBase >= 0 && (bestBase < 0 || curLen > bestLen) {
+		bestBase, bestLen = curBase, curLen
+	}
+	if bestBase >= 0 && bestLen < 2 {
+		bestBase = -1
+	}
+	var sb strings.Builder
+	for i := 0; i < 8; i++ {
+		if bestBase >= 0 && i >= bestBase && i < bestBase+bestLen {
+			if i == bestBase {
+				sb.WriteByte(':')
+			}
+			continue
+		}
+		if i != 0 {
+			sb.WriteByte(':')
+		}
+		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+			sb.WriteString(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}).String())
+			return sb.String()
+		}
+		sb.WriteString(strconv.FormatUint(uint64(w[i]), 16))
+	}
+	if bestBase >= 0 && bestBase+bestLen == 8 {
+		sb.WriteByte(':')
+	}
+	return sb.String()
+}
+
+// AddrPortFunc renders the address and port of a save line: a service's
+// (proto is its protocol) or a server's (proto is its service's protocol,
+// 0 for fwmark services). Without -n, ipvsadm puts host and service names
+// here; NumericAddrPort is the -n form.
+type AddrPortFunc func(family ipvs.Family, addr netip.Addr, port uint16, proto ipvs.Protocol) string
+
+// NumericAddrPort is the -n text: "a.b.c.d:port" for IPv4 and
+// "[inet_ntop text]:port" for any other family.
+func NumericAddrPort(family ipvs.Family, addr netip.Addr, port uint16, _ ipvs.Protocol) string {
+	p := strconv.FormatUint(uint64(port), 10)
+	if family == ipvs.INET {
+		return FormatAddr(addr) + ":" + p
+	}
+	return "[" + FormatAddr(addr) + "]:" + p
+}
+
+// maxAddrPort is the size of ipvsadm's addrport buffer minus its NUL.
+const maxAddrPort = 59
+
+// Format returns the line `ipvsadm -S` prints for an AddService or
+// AddServer command (reference 4.1), without the final newline; other kinds
+// give "". addrPort renders addresses (nil means NumericAddrPort); its
+// text is cut to 59 bytes as the original's buffer does.
+//
+// For AddService: "-A <svc> -s <sched>", then " -p <timeout>" and " -M
+// <mask>" (only if persistent; the mask only if not all-ones / 128),
+// " --pe <name>", " -o", " -b <flags>". For AddServer: "-a <svc> -r
+// <addr:port> <-g|-m|-i> -w <weight>" and, for tunnels, the tunnel type,
+// port and checksum option. Thresholds are not saved. The fwmark and the
+// weight are printed as signed 32-bit numbers, as the original does.
+func Format(c *Command, addrPort AddrPortFunc) string {
+	if addrPort == nil {
+		addrPort = NumericAddrPort
+	}
+	s := &c.Service
+	var svc string
+	if s.FWMark != 0 {
+		svc = "-f " + strconv.Itoa(int(int32(s.FWMark)))
+		if s.Family == ipvs.INET6 {
+			svc += " -6"
+		}
+	} else {
+		var opt string
+		switch s.Protocol {
+		case ipvs.TCP:
+			opt = "-t"
+		case ipvs.UDP:
+			opt = "-u"
+		case ipvs.SCTP:
+			opt = "--sctp-service"
+		default:
+			opt = "--xxx-service"
+		}
+		svc = opt + " " + truncate(addrPort(s.Family, s.Addr, s.Port, s.Protocol), maxAddrPort)
+	}
+
+	var b strings.Builder
+	switch c.Kind {
+	case AddService:
+		b.WriteString("-A " + svc + " -s " + s.Scheduler)
+		if s.Flags&ipvs.FlagPersistent != 0 {
+			b.WriteString(" -p " + strconv.FormatUint(uint64(s.Timeout/time.Second), 10))
+			switch {
+			case s.Family == ipvs.INET && s.Netmask != 0xffffffff:
+				m := s.Netmask
+				b.WriteString(" -M " + netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String())
+			case s.Family == ipvs.INET6 && s.Netmask != 128:
+				b.WriteString(" -M " + strconv.Itoa(int(int32(s.Netmask))))
+			}
+		}
+		if s.PE != "" {
+			b.WriteString(" --pe " + s.PE)
+		}
+		if s.Flags&ipvs.FlagOnePacket != 0 {
+			b.WriteString(" -o")
+		}
+		if s.Flags&schedBits != 0 {
+			b.WriteString(" -b " + SchedFlagNames(s.Scheduler, s.Flags))
+		}
+	case AddServer:
+		d := &c.Server
+		b.WriteString("-a " + svc + " -r " + truncate(addrPort(d.Family, d.Addr, d.Port, s.Protocol), maxAddrPort))
+		sw := "-g"
+		switch d.Method {
+		case ipvs.Masquerade:
+			sw = "-m"
+		case ipvs.Tunnel:
+			sw = "-i"
+		}
+		b.WriteString(" " + sw + " -w " + strconv.Itoa(int(int32(d.Weight))))
+		if d.Method == ipvs.Tunnel {
+			switch d.TunnelType {
+			case ipvs.TunnelIPIP:
+				b.WriteString(" --tun-type ipip")
+			case ipvs.TunnelGRE:
+				b.WriteString(" --tun-type gre" + tunnelFlagOption(d.TunnelFlags))
+			case ipvs.TunnelGUE:
+				b.WriteString(" --tun-type gue --tun-port " + strconv.FormatUint(uint64(d.TunnelPort), 10) + tunnelFlagOption(d.TunnelFlags))
+			}
+		}
+	default:
+		return ""
+	}
+	return b.String()
+}
+
+// tunnelFlagOption is " " and the tun_flags_opts entry. The original
+// indexes its table with the kernel's value unchecked; values it has no
+// entry for are left out here.
+func tunnelFlagOption(f ipvs.TunnelFlags) string {
+	switch f {
+	case ipvs.TunnelNoChecksum:
+		return " --tun-nocsum"
+	case ipvs.TunnelChecksum:
+		return " --tun-csum"
+	case ipvs.TunnelRemoteChecksum:
+		return " --tun-remcsum"
+	}
+	return ""
+}
+
+// SchedFlagNames returns the scheduler-flag text of listings and saves
+// (reference 3.5): for "sh" and "mh" the scheduler's names of bits 0x8 and
+// 0x10, otherwise flag-1, flag-2, flag-3, joined by commas. It can be
+// empty (sh or mh with only bit 0x20).
+func SchedFlagNames(sched string, flags ipvs.ServiceFlags) string {
+	var names []string
+	switch sched {
+	case "sh", "mh":
+		if flags&ipvs.FlagSched1 != 0 {
+			names = append(names, sched+"-fallback")
+		}
+		if flags&ipvs.FlagSched2 != 0 {
+			names = append(names, sched+"-port")
+		}
+	default:
+		for i, f := range []ipvs.ServiceFlags{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
+			if flags&f != 0 {
+				names = append(names, "flag-"+strconv.Itoa(i+1))
+			}
+		}
+	}
+	return strings.Join(names, ",")
+}

@@ -1,0 +1,600 @@
+package rule
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+)
+
+// Limits from ipvsadm.c and ip_vs.h.
+const (
+	maxTimeout         = 86400 * 31 // MAX_TIMEOUT: 31 days
+	defaultPersistence = 6 * 60     // IPVS_SVC_PERSISTENT_TIMEOUT
+	schedNameMax       = 16 - 1     // IP_VS_SCHEDNAME_MAXLEN - 1
+	peNameMax          = 16         // IP_VS_PENAME_MAXLEN
+	ifNameMax          = 16 - 1     // IP_VS_IFNAME_MAXLEN - 1
+	schedFlagsArgMax   = 128 - 1    // sched_flags_arg[128]
+	maxInt             = 1<<31 - 1  // INT_MAX
+	defaultScheduler   = "wlc"
+	defaultMcastIfn    = "eth0"
+	schedBits          = ipvs.FlagSched1 | ipvs.FlagSched2 | ipvs.FlagSched3
+)
+
+// parser holds the state of one parse, mirroring ipvsadm's
+// ipvs_command_entry, options bit set and format flags.
+type parser struct {
+	prog string
+	res  Resolver
+	sc   scanner
+
+	cmd     Kind
+	options uint64 // bit optc set when the tracked option was given
+
+	svc struct {
+		af      ipvs.Family
+		proto   ipvs.Protocol // also set (to TCP) by -f, for -r's port names
+		addr    netip.Addr
+		port    uint16
+		fwmark  uint32
+		sched   string
+		pe      string
+		flags   ipvs.ServiceFlags
+		timeout uint32
+		netmask uint32
+	}
+	dest          ipvs.Destination
+	timeouts      ipvs.Timeouts
+	daemon        ipvs.Daemon
+	list          ListOptions
+	schedFlagsArg string
+}
+
+func (p *parser) has(o optc) bool { return p.options&(1<<uint(o)) != 0 }
+
+// Parse parses the arguments of one invocation (args is argv without
+// argv[0]; prog is argv[0], used verbatim in the Try line) as ipvsadm
+// 1.31 does, without acting on them.
+//
+// It returns the Command, or an *Error carrying the original's message,
+// exit status and restore behaviour. -h and -v give Commands of kind Help
+// and Version (print Usage(prog) or VersionLine). No arguments at all give
+// a List command (the original lists the table when argc is 1).
+//
+// Deliberate difference: `-b` whose list is made only of commas crashes the
+// original (SIGSEGV in strtok/strcmp); Parse fails instead with
+// "invalid scheduler flag `,'" (the whole list quoted), exit status 2.
+func Parse(prog string, args []string, opts Options) (*Command, error) {
+	if len(args) == 0 {
+		return &Command{Kind: List}, nil
+	}
+	p := &parser{prog: prog, res: opts.Resolver}
+	p.sc.args = cStrings(args)
+	p.sc.posix = opts.PosixlyCorrect
+	bf := getFlagSet(p)
+	defer putFlagSet(bf)
+	p.sc.fs = bf.fs
+	// The defaults process_options sets before parsing.
+	p.dest.Weight = 1
+	p.dest.Method = ipvs.Route
+	p.svc.netmask = 0xffffffff
+
+	if err := p.parseOptions(); err != nil {
+		return nil, err
+	}
+	if p.cmd == Help || p.cmd == Version {
+		return &Command{Kind: p.cmd}, nil
+	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return p.command(), nil
+}
+
+// cStrings cuts each argument at its first NUL byte, as C sees it.
+func cStrings(args []string) []string {
+	out := args
+	for i, a := range args {
+		if j := strings.IndexByte(a, 0); j >= 0 {
+			if &out[0] == &args[0] {
+				out = append([]string(nil), args...)
+			}
+			out[i] = a[:j]
+		}
+	}
+	return out
+}
+
+// parseOptions is parse_options: the command, then the other options in
+// order, then the --set values, leftovers and -b.
+func (p *parser) parseOptions() error {
+	f, val, code := p.sc.step()
+	if code != poptOK || specOf(f).cmd == 0 {
+		return tryHelp(p.prog)
+	}
+	if c := specOf(f).cmd; c == Help || c == Version {
+		p.cmd = c
+		return nil
+	}
+	if err := p.set(f.Name, val); err != nil {
+		return err
+	}
+
+	for {
+		f, val, code = p.sc.step()
+		if code == poptDone {
+			break
+		}
+		if code != poptOK {
+			return &Error{Class: OptionError, Text: p.sc.badOption() + ": " + poptMessages[code]}
+		}
+		if specOf(f).cmd != 0 {
+			return failf("invalid option `%s'", p.sc.badOption())
+		}
+		if err := p.set(f.Name, val); err != nil {
+			return err
+		}
+	}
+
+	leftovers := p.sc.leftovers
+	if p.cmd == SetTimeouts {
+		if len(leftovers) < 3 {
+			return failf("--set option requires 3 timeout values")
+		}
+		var t [3]time.Duration
+		for i := range t {
+			v, err := parseTimeout(leftovers[i], 0)
+			if err != nil {
+				return err
+			}
+			t[i] = time.Duration(v) * time.Second
+		}
+		p.timeouts = ipvs.Timeouts{TCP: t[0], TCPFin: t[1], UDP: t[2]}
+		leftovers = leftovers[3:]
+	}
+	if len(leftovers) > 0 {
+		return failf("unexpected argument %s", leftovers[0])
+	}
+
+	if p.schedFlagsArg != "" {
+		flags, err := parseSchedFlags(p.svc.sched, p.schedFlagsArg)
+		if err != nil {
+			return err
+		}
+		p.svc.flags = p.svc.flags&^schedBits | flags
+	}
+	return nil
+}
+
+// set stores an option's value through the FlagSet, which calls apply.
+func (p *parser) set(name, val string) error {
+	err := p.sc.fs.Set(name, val)
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Class: Fail, Text: err.Error()} // cannot happen: every flag exists
+}
+
+// setOption is set_option: a tracked option may be given once.
+func (p *parser) setOption(o optc) error {
+	if o == untracked {
+		return nil
+	}
+	if p.has(o) {
+		return failf("multiple '%s' options specified", optNames[o])
+	}
+	p.options |= 1 << uint(o)
+	return nil
+}
+
+// apply acts on one option as the big switch of parse_options does. For
+// -p, val is noValue when no value was given.
+func (p *parser) apply(spec *optSpec, val string) error {
+	if spec.cmd != 0 {
+		p.cmd = spec.cmd
+		switch spec.cmd {
+		case StartDaemon:
+			st, ok := daemonState(val)
+			if !ok {
+				return failf("illegal start-daemon parameter specified")
+			}
+			p.daemon.State = st
+		case StopDaemon:
+			st, ok := daemonState(val)
+			if !ok {
+				return failf("illegal start_daemon specified")
+			}
+			p.daemon.State = st
+		}
+		return nil
+	}
+	if err := p.setOption(spec.optc); err != nil {
+		return err
+	}
+	switch spec.tag {
+	case tagTCP, tagUDP, tagSCTP:
+		p.svc.proto = ipvs.TCP
+		switch spec.tag {
+		case tagUDP:
+			p.svc.proto = ipvs.UDP
+		case tagSCTP:
+			p.svc.proto = ipvs.SCTP
+		}
+		a, ok := p.parseService(val, p.svc.proto)
+		if !ok {
+			return failf("illegal virtual server address[:port] specified")
+		}
+		p.svc.af, p.svc.addr = a.af, a.addr
+		if a.af == ipvs.INET6 {
+			p.svc.netmask = 128
+		}
+		if a.hasPort {
+			p.svc.port = a.port
+		}
+	case tagFWMark:
+		p.svc.af = ipvs.INET
+		p.svc.proto = ipvs.TCP
+		v, ok := stringToNumber(val, 1, 1<<32-1)
+		if !ok {
+			return failf("invalid fwmark value `%s' specified", val)
+		}
+		p.svc.fwmark = uint32(v)
+	case tagScheduler:
+		p.svc.sched = truncate(val, schedNameMax)
+	case tagPersistent:
+		p.svc.flags |= ipvs.FlagPersistent
+		p.svc.timeout = defaultPersistence
+		if val != noValue {
+			v, err := parseTimeout(val, 1)
+			if err != nil {
+				return err
+			}
+			p.svc.timeout = v
+		}
+	case tagNetmask:
+		if p.svc.af != ipvs.INET6 {
+			m, ok := p.parseIPv4(val)
+			if !ok {
+				return failf("illegal virtual server persistent mask specified")
+			}
+			p.svc.netmask = m
+		} else {
+			p.svc.netmask = uint32(atoi(val))
+			if p.svc.netmask < 1 || p.svc.netmask > 128 {
+				return failf("illegal ipv6 netmask specified")
+			}
+		}
+	case tagServer:
+		// parse_service works on a copy of the service, so the protocol
+		// and port known at this moment apply.
+		a, ok := p.parseService(val, p.svc.proto)
+		if !ok {
+			return failf("illegal real server address[:port] specified")
+		}
+		p.dest.Family, p.dest.Addr = a.af, a.addr
+		p.dest.Port = p.svc.port
+		if a.hasPort {
+			p.dest.Port = a.port
+		}
+	case tagMasq:
+		p.dest.Method = ipvs.Masquerade
+	case tagTunnel:
+		p.dest.Method = ipvs.Tunnel
+	case tagRoute:
+		p.dest.Method = ipvs.Route
+	case tagWeight:
+		v, ok := stringToNumber(val, 0, maxInt) // Debian: 0..INT_MAX
+		if !ok {
+			return failf("illegal weight specified")
+		}
+		p.dest.Weight = uint32(v)
+	case tagUThreshold:
+		v, ok := stringToNumber(val, 0, maxInt)
+		if !ok {
+			return failf("illegal u_threshold specified")
+		}
+		p.dest.UpperThreshold = uint32(v)
+	case tagLThreshold:
+		v, ok := stringToNumber(val, 0, maxInt)
+		if !ok {
+			return failf("illegal l_threshold specified")
+		}
+		p.dest.LowerThreshold = uint32(v)
+	case tagConnection:
+		p.list.Connection = true
+	case tagNumeric:
+		p.list.Numeric = true
+	case tagMcastIfn:
+		p.daemon.Interface = truncate(val, ifNameMax)
+	case tagSyncID:
+		v, ok := stringToNumber(val, 0, 255)
+		if !ok {
+			return failf("illegal syncid specified")
+		}
+		p.daemon.SyncID = uint32(v)
+	case tagTimeout:
+		p.list.Timeout = true
+	case tagDaemon:
+		p.list.Daemon = true
+	case tagStats:
+		p.list.Stats = true
+	case tagRate:
+		p.list.Rate = true
+	case tagThresholds:
+		p.list.Thresholds = true
+	case tagPersistentConn:
+		p.list.PersistentConn = true
+	case tagNoSort:
+		p.list.NoSort = true
+	case tagSort:
+		// A no-op kept for compatibility.
+	case tagExact:
+		p.list.Exact = true
+	case tagIPv6:
+		if p.svc.fwmark == 0 {
+			return failf("-6 used before -f\n")
+		}
+		p.svc.af = ipvs.INET6
+		p.svc.netmask = 128
+	case tagOnePacket:
+		p.svc.flags |= ipvs.FlagOnePacket
+	case tagPE:
+		p.svc.pe = truncate(val, peNameMax)
+	case tagSchedFlags:
+		p.schedFlagsArg = truncate(val, schedFlagsArgMax)
+	case tagMcastGroup:
+		g, ok := parseMcastGroup(val)
+		if !ok {
+			if strings.IndexByte(val, ':') >= 0 {
+				return failf("invalid IPv6 mcast-group `%s'", val)
+			}
+			return failf("invalid IPv4 mcast-group `%s'", val)
+		}
+		p.daemon.Group = g
+	case tagMcastPort:
+		v, ok := stringToNumber(val, 1, 65535)
+		if !ok {
+			return failf("illegal mcast-port specified")
+		}
+		p.daemon.Port = uint16(v)
+	case tagMcastTTL:
+		v, ok := stringToNumber(val, 1, 255)
+		if !ok {
+			return failf("illegal mcast-ttl specified")
+		}
+		p.daemon.TTL = uint8(v)
+	case tagSyncMaxLen:
+		v, ok := stringToNumber(val, 1, 65535-20-8)
+		if !ok {
+			return failf("illegal sync-maxlen specified")
+		}
+		p.daemon.MaxLen = uint16(v)
+	case tagTunInfo:
+		p.list.TunInfo = true
+	case tagTunType:
+		t, ok := parseTunnelType(val)
+		if !ok {
+			return failf("illegal tunnel type specified")
+		}
+		p.dest.TunnelType = t
+	case tagTunPort:
+		v, ok := stringToNumber(val, 1, 65535)
+		if !ok {
+			return failf("illegal tunnel port specified")
+		}
+		p.dest.TunnelPort = uint16(v)
+	case tagTunNoCsum:
+		p.dest.TunnelFlags |= ipvs.TunnelNoChecksum
+	case tagTunCsum:
+		p.dest.TunnelFlags |= ipvs.TunnelChecksum
+	case tagTunRemCsum:
+		p.dest.TunnelFlags |= ipvs.TunnelRemoteChecksum
+	}
+	return nil
+}
+
+func daemonState(v string) (ipvs.DaemonState, bool) {
+	switch v {
+	case "master":
+		return ipvs.Master, true
+	case "backup":
+		return ipvs.Backup, true
+	}
+	return 0, false
+}
+
+func parseTunnelType(v string) (ipvs.TunnelType, bool) {
+	switch v {
+	case "ipip":
+		return ipvs.TunnelIPIP, true
+	case "gue":
+		return ipvs.TunnelGUE, true
+	case "gre":
+		return ipvs.TunnelGRE, true
+	}
+	return 0, false
+}
+
+// truncate is strncpy into a buffer of max bytes plus a NUL.
+func truncate(s string, max int) string {
+	if len(s) > max {
+		return s[:max]
+	}
+	return s
+}
+
+// parseTimeout is parse_timeout with a non-NULL value: strtol, min..31 days.
+func parseTimeout(v string, min int64) (uint32, error) {
+	n, ok := stringToNumber(v, min, maxTimeout)
+	if !ok {
+		return 0, failf("invalid timeout value `%s' specified", v)
+	}
+	return uint32(n), nil
+}
+
+// parseMcastGroup checks --mcast-group: an IPv6 multicast literal if the
+// text has a colon, else a strict dotted quad in 224.0.0.0/4.
+func parseMcastGroup(v string) (netip.Addr, bool) {
+	if strings.IndexByte(v, ':') >= 0 {
+		b, ok := inetPton6(v)
+		if !ok || b[0] != 0xff {
+			return netip.Addr{}, false
+		}
+		return netip.AddrFrom16(b), true
+	}
+	b, ok := inetPton4(v)
+	if !ok || b[0]&0xf0 != 0xe0 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(b), true
+}
+
+// parseSchedFlags is parse_sched_flags, run after all options with the
+// scheduler given (or wlc).
+func parseSchedFlags(sched, arg string) (ipvs.ServiceFlags, error) {
+	if sched == "" {
+		sched = defaultScheduler
+	}
+	var flags ipvs.ServiceFlags
+	n := 0
+	for _, tok := range strings.Split(arg, ",") {
+		if tok == "" {
+			continue // strtok skips empty fields
+		}
+		n++
+		var need string
+		switch tok {
+		case "flag-1":
+			flags |= ipvs.FlagSched1
+		case "flag-2":
+			flags |= ipvs.FlagSched2
+		case "flag-3":
+			flags |= ipvs.FlagSched3
+		case "sh-fallback":
+			flags |= ipvs.FlagSched1
+			need = "sh"
+		case "sh-port":
+			flags |= ipvs.FlagSched2
+			need = "sh"
+		case "mh-fallback":
+			flags |= ipvs.FlagSched1
+			need = "mh"
+		case "mh-port":
+			flags |= ipvs.FlagSched2
+			need = "mh"
+		default:
+			return 0, failf("invalid scheduler flag `%s'", tok)
+		}
+		if need != "" && sched != need {
+			return 0, failf("incompatible scheduler flag `%s'", tok)
+		}
+	}
+	if n == 0 {
+		// The original crashes here (strcmp on NULL); see Parse.
+		return 0, failf("invalid scheduler flag `%s'", arg)
+	}
+	return flags, nil
+}
+
+// addrPort is the result of parse_service.
+type addrPort struct {
+	af      ipvs.Family
+	addr    netip.Addr
+	port    uint16
+	hasPort bool
+}
+
+// parseService is ipvsadm's parse_service (reference 2.6). ok is false for
+// SERVICE_NONE; hasPort reports SERVICE_PORT.
+func (p *parser) parseService(buf string, proto ipvs.Protocol) (r addrPort, ok bool) {
+	if isDigitString(buf) {
+		return r, false
+	}
+	host := buf
+	portText, hasPort := "", false
+	if buf[0] == '[' {
+		rest := buf[1:]
+		i := strings.IndexByte(rest, ']')
+		if i < 0 {
+			return r, false
+		}
+		host = rest[:i]
+		after := rest[i+1:]
+		if after == "" || after[0] != ':' {
+			return r, false
+		}
+		portText, hasPort = after[1:], true
+	}
+	if b, ok := inetPton6(host); ok {
+		r.af, r.addr = ipvs.INET6, netip.AddrFrom16(b)
+	} else {
+		// Split at the last colon of the host text; in the bracket form
+		// this drops the port written after ']'.
+		portText, hasPort = "", false
+		if i := strings.LastIndexByte(host, ':'); i >= 0 {
+			host, portText, hasPort = host[:i], host[i+1:], true
+		}
+		a, ok := p.parseIPv4(host)
+		if !ok {
+			return r, false
+		}
+		r.af, r.addr = ipvs.INET, netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+	}
+	if hasPort {
+		r.hasPort = true
+		if n, ok := stringToNumber(portText, 0, 65535); ok {
+			r.port = uint16(n)
+		} else if n, ok := p.lookupPort(portText, proto); ok {
+			r.port = n
+		} else {
+			return r, false
+		}
+	}
+	return r, true
+}
+
+// parseIPv4 is inet_aton, then gethostbyname (IPv4 only) through the
+// Resolver. The address is returned as a big-endian number.
+func (p *parser) parseIPv4(s string) (uint32, bool) {
+	if a, ok := inetAton(s); ok {
+		return a, true
+	}
+	if p.res == nil {
+		return 0, false
+	}
+	a, err := p.res.LookupHost(s)
+	if err != nil || !a.Is4() {
+		return 0, false
+	}
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]), true
+}
+
+// lookupPort is service_to_port: only for TCP, UDP and SCTP.
+func (p *parser) lookupPort(name string, proto ipvs.Protocol) (uint16, bool) {
+	var pn string
+	switch proto {
+	case ipvs.TCP:
+		pn = "tcp"
+	case ipvs.UDP:
+		pn = "udp"
+	case ipvs.SCTP:
+		pn = "sctp"
+	default:
+		return 0, false
+	}
+	if p.res == nil {
+		return 0, false
+	}
+	n, err := p.res.LookupPort(name, pn)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
