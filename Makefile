@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 TEST_TIMEOUT ?= 75m
 
-.PHONY: all build deps test demo install clean
+.PHONY: all build deps test demo install clean bench bench-go
 
 all: build
 
@@ -44,6 +44,16 @@ demo: build
 			-f /usr/local/sbin/ipvsadm-restore=bin/ipvsadm-restore \
 			testdata/demo/demo.sh; \
 	fi
+
+# Ours against Debian's ipvsadm in one VM boot; report in build/bench.md.
+# BENCH_FLAGS go to ipvsbench, e.g. BENCH_FLAGS='-sizes 200x5:2' for a quick check.
+BENCH_FLAGS ?=
+bench: deps build
+	$(GO) run ./internal/bench/cmd/benchvm -ours bin/ipvsadm -o build/bench.md -- $(BENCH_FLAGS)
+
+# Go micro-benchmarks, with allocations.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin
