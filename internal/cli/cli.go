@@ -18,6 +18,7 @@ import (
 	"github.com/ipvsadm-go/ipvsadm/internal/command"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/names"
+	"github.com/ipvsadm-go/ipvsadm/internal/proctable"
 )
 
 // Env is what the program gets from its process.
@@ -86,6 +87,7 @@ func connect(env Env, prog string) (*command.Runner, int) {
 		Prog:           prog,
 		Names:          names.System(),
 		PosixlyCorrect: isSet(env, "POSIXLY_CORRECT") || isSet(env, "POSIX_ME_HARDER"),
+		OpenTable:      func() (io.ReadCloser, error) { return os.Open(proctable.File) },
 	}, 0
 }
 

@@ -11,21 +11,15 @@ type Backend interface {
 	Info() (ipvs.Info, error)
 	Services() ([]ipvs.ServiceEntry, error)
 	Service(key ipvs.ServiceKey) (ipvs.ServiceEntry, error)
-	NewService(s ipvs.Service) error
-	UpdateService(s ipvs.Service) error
-	DeleteService(key ipvs.ServiceKey) error
 	Destinations(key ipvs.ServiceKey) ([]ipvs.DestinationEntry, error)
-	NewDestination(key ipvs.ServiceKey, d ipvs.Destination) error
-	UpdateDestination(key ipvs.ServiceKey, d ipvs.Destination) error
-	DeleteDestination(key ipvs.ServiceKey, d ipvs.Destination) error
 	Timeouts() (ipvs.Timeouts, error)
-	SetTimeouts(t ipvs.Timeouts) error
 	Daemons() ([]ipvs.Daemon, error)
-	StartDaemon(d ipvs.Daemon) error
-	StopDaemon(d ipvs.Daemon) error
-	ZeroAll() error
-	Zero(key ipvs.ServiceKey) error
-	Flush() error
+
+	// Do carries out one change.
+	Do(r ipvs.Request) error
+	// Batch carries out many changes in order, in as few exchanges with
+	// the kernel as it can, and returns each one's error.
+	Batch(rs []ipvs.Request) []error
 }
 
 var _ Backend = (*ipvs.Client)(nil)

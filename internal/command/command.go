@@ -28,6 +28,10 @@ type Runner struct {
 	PosixlyCorrect bool
 	// OpenConnections opens /proc/net/ip_vs_conn for -Lc.
 	OpenConnections func() (io.ReadCloser, error)
+	// OpenTable, if set, opens /proc/net/ip_vs of the Backend's namespace:
+	// plain listings then take every destination from it in one read
+	// instead of one dump per service.
+	OpenTable func() (io.ReadCloser, error)
 }
 
 // Names is the name service: forward lookups for the parser, reverse ones
@@ -65,16 +69,25 @@ func (r *Runner) Main(args []string) int {
 // Line parses and carries out the arguments of one invocation or of one
 // restore line.
 func (r *Runner) Line(args []string, restoring bool) Outcome {
-	c, err := rule.Parse(r.Prog, args, rule.Options{Resolver: r.Names, PosixlyCorrect: r.PosixlyCorrect})
+	c, err := rule.Parse(r.Prog, args, r.parseOptions())
 	if err != nil {
-		if pe, isParse := err.(*rule.Error); isParse {
-			io.WriteString(r.Stderr, pe.Stderr())
-			return Outcome{Status: pe.ExitStatus(), Exit: pe.StopsRestore()}
-		}
-		fmt.Fprintln(r.Stderr, err)
-		return Outcome{Status: 2, Exit: true}
+		return r.parseFailure(err)
 	}
 	return r.Execute(c, restoring)
+}
+
+func (r *Runner) parseOptions() rule.Options {
+	return rule.Options{Resolver: r.Names, PosixlyCorrect: r.PosixlyCorrect}
+}
+
+// parseFailure prints a parse error and says how the invocation ends.
+func (r *Runner) parseFailure(err error) Outcome {
+	if pe, isParse := err.(*rule.Error); isParse {
+		io.WriteString(r.Stderr, pe.Stderr())
+		return Outcome{Status: pe.ExitStatus(), Exit: pe.StopsRestore()}
+	}
+	fmt.Fprintln(r.Stderr, err)
+	return Outcome{Status: 2, Exit: true}
 }
 
 // Execute carries out a parsed command.
@@ -107,35 +120,45 @@ func (r *Runner) Execute(c *rule.Command, restoring bool) Outcome {
 
 // change carries out a command that changes the kernel's state.
 func (r *Runner) change(c *rule.Command) (operation, error) {
-	b, key := r.Backend, c.Service.ServiceKey
+	op, req, err := request(c)
+	if err != nil {
+		return op, err
+	}
+	return op, r.Backend.Do(req)
+}
+
+// request is the kernel request that carries out a change, and the
+// operation that names its errors.
+func request(c *rule.Command) (operation, ipvs.Request, error) {
+	key := c.Service.ServiceKey
 	switch c.Kind {
 	case rule.AddService:
-		return opAddService, b.NewService(c.Service)
+		return opAddService, ipvs.NewServiceRequest(c.Service), nil
 	case rule.EditService:
-		return opEditService, b.UpdateService(c.Service)
+		return opEditService, ipvs.UpdateServiceRequest(c.Service), nil
 	case rule.DeleteService:
-		return opDeleteService, b.DeleteService(key)
+		return opDeleteService, ipvs.DeleteServiceRequest(key), nil
 	case rule.Flush:
-		return opOther, b.Flush()
+		return opOther, ipvs.FlushRequest(), nil
 	case rule.AddServer:
-		return opAddServer, b.NewDestination(key, c.Server)
+		return opAddServer, ipvs.NewDestinationRequest(key, c.Server), nil
 	case rule.EditServer:
-		return opEditServer, b.UpdateDestination(key, c.Server)
+		return opEditServer, ipvs.UpdateDestinationRequest(key, c.Server), nil
 	case rule.DeleteServer:
-		return opDeleteServer, b.DeleteDestination(key, c.Server)
+		return opDeleteServer, ipvs.DeleteDestinationRequest(key, c.Server), nil
 	case rule.Zero:
 		if !c.HasService || isEmptyService(key) {
-			return opZero, b.ZeroAll()
+			return opZero, ipvs.ZeroAllRequest(), nil
 		}
-		return opZero, b.Zero(key)
+		return opZero, ipvs.ZeroRequest(key), nil
 	case rule.SetTimeouts:
-		return opOther, b.SetTimeouts(c.Timeouts)
+		return opOther, ipvs.SetTimeoutsRequest(c.Timeouts), nil
 	case rule.StartDaemon:
-		return opStartDaemon, b.StartDaemon(c.Daemon)
+		return opStartDaemon, ipvs.StartDaemonRequest(c.Daemon), nil
 	case rule.StopDaemon:
-		return opStopDaemon, b.StopDaemon(c.Daemon)
+		return opStopDaemon, ipvs.StopDaemonRequest(c.Daemon), nil
 	}
-	return opOther, fmt.Errorf("command %v is not a change", c.Kind)
+	return opOther, ipvs.Request{}, fmt.Errorf("command %v is not a change", c.Kind)
 }
 
 // isEmptyService reports a service with no fwmark, an all-zero address and

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ipvsadm-go/ipvsadm/internal/connections"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/proctable"
 	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
@@ -71,8 +72,14 @@ func (r *Runner) listAll(opts render.Options) Outcome {
 	}
 	render.Title(r.Stdout, opts)
 	n := r.namer(opts.Numeric)
+	table := r.readTable(opts)
 	for i := range services {
-		if err := r.fillDestinations(&services[i], opts.NoSort); err != nil {
+		if d, ok := table.Destinations(services[i].ServiceKey); ok {
+			if !opts.NoSort {
+				render.SortDestinations(d)
+			}
+			services[i].Destinations = d
+		} else if err := r.fillDestinations(&services[i], opts.NoSort); err != nil {
 			fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
 			return listFailed
 		}
@@ -80,6 +87,27 @@ func (r *Runner) listAll(opts render.Options) Outcome {
 		services[i].Destinations = nil // done with it
 	}
 	return ok
+}
+
+// readTable reads every service's destinations from /proc in one go when
+// the listing shows nothing of them that /proc lacks. It returns an empty
+// table (every service then falls back to its own dump) when that cannot
+// be done; a service missing from the table, because it was added after
+// the read, falls back the same way.
+func (r *Runner) readTable(opts render.Options) *proctable.Table {
+	if r.OpenTable == nil || opts.Stats || opts.Rate || opts.Thresholds || opts.PersistentConn || opts.TunInfo {
+		return &proctable.Table{}
+	}
+	f, err := r.OpenTable()
+	if err != nil {
+		return &proctable.Table{}
+	}
+	defer f.Close()
+	t, err := proctable.Read(f)
+	if err != nil {
+		return &proctable.Table{}
+	}
+	return t
 }
 
 // fillDestinations reads a service's servers, sorted unless noSort.

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,7 +58,8 @@ func TestMain(m *testing.M) {
 				vmtest.WithFile(oursBin+"/ipvsadm-restore", filepath.Join(dir, "ipvsadm-restore")),
 				vmtest.WithDir(corpusDir),
 				vmtest.WithData("/etc/hosts", hosts),
-				vmtest.WithMemory(1536))
+				vmtest.WithMemory(1536),
+				vmtest.WithCPUs(runtime.NumCPU()))
 			return vmtest.Main(m, opts...)
 		}()
 		os.Exit(status)
@@ -175,15 +178,27 @@ func loadCorpus(t *testing.T) []Case {
 
 func TestCorpus(t *testing.T) {
 	cases := loadCorpus(t)
-	passed, failed := 0, 0
-	for _, c := range cases {
-		ok := t.Run(c.Name, func(t *testing.T) { runCase(t, c) })
-		if ok {
-			passed++
-		} else {
-			failed++
+	var (
+		mu             sync.Mutex
+		passed, failed int
+	)
+	t.Run("case", func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(c.Name, func(t *testing.T) {
+				t.Parallel() // each case has namespaces of its own
+				t.Cleanup(func() {
+					mu.Lock()
+					defer mu.Unlock()
+					if t.Failed() {
+						failed++
+					} else {
+						passed++
+					}
+				})
+				runCase(t, c)
+			})
 		}
-	}
+	})
 	fmt.Printf("differential corpus (reference ipvsadm vs ours, real kernel): %d cases passed, %d failed\n", passed, failed)
 }
 

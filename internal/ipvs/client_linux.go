@@ -8,12 +8,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// receiveBufferSize is the buffer each receive reads into: larger than any
+// datagram the kernel sends (dump parts are at most 32 KiB), so that one
+// receive is one system call, without a peek to learn the size first.
+const receiveBufferSize = 64 << 10
+
 // dial opens the generic-netlink socket, in cfg.NetNS if set.
 func dial(cfg *Config) (*Client, error) {
-	nc, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: cfg.NetNS})
+	nc, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: cfg.NetNS, MessageBufferSize: receiveBufferSize})
 	if err != nil {
 		return nil, opError("dial", err)
 	}
+	// Error replies need not echo the whole request: the header is enough
+	// to match them to it, and small replies keep a batch's errors well
+	// within the socket's receive buffer. Older kernels lack the option.
+	_ = nc.SetOption(netlink.CapAcknowledge, true)
 	c, err := initClient(genetlink.NewConn(nc))
 	if err != nil {
 		return nil, err // initClient closed nc

@@ -39,6 +39,9 @@ type VM struct {
 	Timeout time.Duration
 	// MemoryMB is the guest's memory (default 1024).
 	MemoryMB int
+	// CPUs is the number of virtual CPUs (default 1). With more than one,
+	// QEMU emulates them on as many host threads.
+	CPUs int
 	// Log receives progress messages (default: discarded).
 	Log func(format string, args ...any)
 }
@@ -56,6 +59,10 @@ func (vm *VM) Run() (int, error) {
 	timeout := vm.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Minute
+	}
+	cpus := vm.CPUs
+	if cpus < 1 {
+		cpus = 1
 	}
 	mem := vm.MemoryMB
 	if mem == 0 {
@@ -76,7 +83,7 @@ func (vm *VM) Run() (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64",
-		"-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", strconv.Itoa(mem),
+		"-accel", "tcg", "-cpu", "max", "-smp", strconv.Itoa(cpus), "-m", strconv.Itoa(mem),
 		"-nodefaults", "-nic", "none", "-no-reboot", "-display", "none", "-monitor", "none",
 		"-serial", "file:"+console, // ttyS0: kernel console
 		"-serial", "stdio", // ttyS1: the script's output

@@ -67,6 +67,12 @@ func WithMemory(mb int) Option {
 	return func(vm *VM) { vm.MemoryMB = mb }
 }
 
+// WithCPUs sets the number of virtual CPUs, for tests that run in
+// parallel inside the VM.
+func WithCPUs(n int) Option {
+	return func(vm *VM) { vm.CPUs = n }
+}
+
 // Main runs the tests of m. On the host it boots the VM and runs this
 // test binary inside it with the same flags; in the guest it runs the
 // tests. Call it from TestMain: os.Exit(vmtest.Main(m)).
