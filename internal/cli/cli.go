@@ -54,7 +54,14 @@ func Main(env Env) int {
 		return status
 	}
 	defer r.Backend.(io.Closer).Close()
-	return r.Main(env.Args[1:])
+	args := env.Args[1:]
+	if isRestore(args) {
+		var stop func()
+		args, r.RestoreOptions = restoreExtensions(args)
+		r.RestoreOptions.Interrupt, stop = catchInterrupts()
+		defer stop()
+	}
+	return r.Main(args)
 }
 
 // connect opens the kernel connection the way the original does before it

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/command"
 )
 
 // saveMain is the ipvsadm-save personality. The original is a shell script
@@ -28,7 +30,7 @@ func saveMain(env Env) int {
 	if numeric {
 		args = append(args, "-n")
 	}
-	return runIpvsadm(env, args, nil)
+	return runIpvsadm(env, args, nil, command.RestoreOptions{})
 }
 
 // restoreMain is the ipvsadm-restore personality. The original is a shell
@@ -38,25 +40,36 @@ func saveMain(env Env) int {
 // collapsed into one. Its status is that of "ipvsadm -R". Each of the two
 // runs connects to the kernel on its own, as the two processes of the
 // script do.
+//
+// This program's --test and --verbose (see command.RestoreOptions) work
+// here too; with --test the table is not cleared.
 func restoreMain(env Env) int {
+	_, opts := restoreExtensions(env.Args[1:])
+	opts.FromEmpty = true
 	input, err := io.ReadAll(env.Stdin)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", filepath.Base(env.Args[0]), err)
 		return 1
 	}
-	runIpvsadm(env, []string{"-C"}, nil)
-	return runIpvsadm(env, []string{"-R"}, bytes.NewReader(shellEcho(dropComments(input))))
+	if !opts.Test {
+		runIpvsadm(env, []string{"-C"}, nil, command.RestoreOptions{})
+	}
+	interrupt, stop := catchInterrupts()
+	defer stop()
+	opts.Interrupt = interrupt
+	return runIpvsadm(env, []string{"-R"}, bytes.NewReader(shellEcho(dropComments(input))), opts)
 }
 
 // runIpvsadm runs one invocation of ipvsadm (argv[0] "ipvsadm", as the
 // scripts call it through PATH).
-func runIpvsadm(env Env, args []string, stdin io.Reader) int {
+func runIpvsadm(env Env, args []string, stdin io.Reader, opts command.RestoreOptions) int {
 	r, status := connect(env, "ipvsadm")
 	if r == nil {
 		return status
 	}
 	defer r.Backend.(io.Closer).Close()
 	r.Stdin = stdin
+	r.RestoreOptions = opts
 	return r.Main(args)
 }
 

@@ -32,6 +32,8 @@ type Runner struct {
 	// plain listings then take every destination from it in one read
 	// instead of one dump per service.
 	OpenTable func() (io.ReadCloser, error)
+	// RestoreOptions are the additions to -R that were asked for.
+	RestoreOptions RestoreOptions
 }
 
 // Names is the name service: forward lookups for the parser, reverse ones

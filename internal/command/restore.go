@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
@@ -11,6 +12,31 @@ import (
 // batchLimit bounds how many parsed lines wait for their batch to be sent,
 // which bounds the memory a restore of any size needs.
 const batchLimit = 1024
+
+// RestoreOptions are this program's additions to -R (and ipvsadm-restore).
+// The zero value is the original's behaviour.
+type RestoreOptions struct {
+	// Test checks the input instead of applying it (see Check).
+	Test bool
+	// Verbose prefixes every error with its line number and ends with a
+	// report of what was applied and where the restore stopped.
+	Verbose bool
+	// FromEmpty says the table is cleared before the restore (as
+	// ipvsadm-restore does), so Test starts from an empty table rather
+	// than from the kernel's.
+	FromEmpty bool
+	// Interrupt, when it delivers, ends the restore: requests already sent
+	// complete, the lines read but not yet sent are not applied, and the
+	// restore reports how far it got and returns Status.
+	Interrupt <-chan Interruption
+}
+
+// Interruption is a request to stop (a signal) and the exit status that
+// goes with it.
+type Interruption struct {
+	Name   string
+	Status int
+}
 
 // Restore is -R: every line of in is carried out as one invocation.
 // Failures that end an invocation of the original end the restore with
@@ -25,31 +51,39 @@ const batchLimit = 1024
 // one, as the original goes on after a failed line.
 func (r *Runner) Restore(in io.Reader) int {
 	if in == nil {
-		return 0
+		in = strings.NewReader("")
+	}
+	if r.RestoreOptions.Test {
+		return r.Check(in)
 	}
 	lines := rule.NewReader(in)
-	b := batch{r: r}
+	b := batch{r: r, verbose: r.RestoreOptions.Verbose}
 	for {
+		select {
+		case sig := <-r.RestoreOptions.Interrupt:
+			b.drop()
+			fmt.Fprintf(r.Stderr, "%s: restore interrupted by %s: %d lines applied, the last at line %d; nothing after it was sent\n",
+				r.Prog, sig.Name, b.applied, b.lastApplied)
+			return sig.Status
+		default:
+		}
 		args, err := lines.Next()
 		if err == io.EOF {
-			return b.flush()
+			return b.finish(0, "")
 		}
 		if err != nil {
-			status := b.flush()
-			fmt.Fprintf(r.Stderr, "%s: reading input: %v\n", r.Prog, err)
-			if status == 0 {
-				status = 1
-			}
-			return status
+			b.flush()
+			return b.finish(1, fmt.Sprintf("reading input after line %d: %v", lines.Line(), err))
 		}
+		line := lines.Line()
 		c, err := rule.Parse(r.Prog, args, r.parseOptions())
 		if pe, isParse := err.(*rule.Error); isParse && !pe.StopsRestore() {
-			b.add(event{message: pe.Stderr(), status: pe.ExitStatus()})
+			b.add(event{line: line, message: pe.Stderr(), status: pe.ExitStatus()})
 			continue
 		}
 		if err == nil {
 			if op, req, rerr := request(c); rerr == nil {
-				b.add(event{op: op, req: req, isReq: true})
+				b.add(event{line: line, op: op, req: req, isReq: true})
 				continue
 			}
 		}
@@ -57,12 +91,13 @@ func (r *Runner) Restore(in io.Reader) int {
 		b.flush()
 		var out Outcome
 		if err != nil {
+			b.prefix(line)
 			out = r.parseFailure(err)
 		} else {
 			out = r.Execute(c, true)
 		}
 		if out.Exit {
-			return out.Status
+			return b.finish(out.Status, fmt.Sprintf("stopped at line %d: %s", line, strings.Join(args, " ")))
 		}
 		b.status = out.Status
 	}
@@ -71,6 +106,7 @@ func (r *Runner) Restore(in io.Reader) int {
 // event is one line waiting in a batch: a request for the kernel, or a
 // message already known (an option error).
 type event struct {
+	line    int
 	op      operation
 	req     ipvs.Request
 	isReq   bool
@@ -80,10 +116,13 @@ type event struct {
 
 // batch collects lines until they must be carried out.
 type batch struct {
-	r      *Runner
-	events []event
-	reqs   []ipvs.Request
-	status int // of the last line carried out
+	r       *Runner
+	verbose bool
+	events  []event
+	reqs    []ipvs.Request
+	status  int // of the last line carried out
+
+	applied, failed, lastApplied int // for the verbose report
 }
 
 func (b *batch) add(e event) {
@@ -93,6 +132,16 @@ func (b *batch) add(e event) {
 	}
 	if len(b.events) >= batchLimit {
 		b.flush()
+	}
+}
+
+// drop forgets the lines not yet sent.
+func (b *batch) drop() { b.events, b.reqs = b.events[:0], b.reqs[:0] }
+
+// prefix starts a verbose error line with the line's number.
+func (b *batch) prefix(line int) {
+	if b.verbose {
+		fmt.Fprintf(b.r.Stderr, "line %d: ", line)
 	}
 }
 
@@ -106,18 +155,41 @@ func (b *batch) flush() int {
 	k := 0
 	for _, e := range b.events {
 		if !e.isReq {
+			b.prefix(e.line)
 			io.WriteString(b.r.Stderr, e.message)
 			b.status = e.status
+			b.failed++
 			continue
 		}
 		if err := errs[k]; err != nil {
+			b.prefix(e.line)
 			fmt.Fprintln(b.r.Stderr, kernelMessage(e.op, err))
 			b.status = kernelFailed.Status
+			b.failed++
 		} else {
 			b.status = 0
+			b.applied++
+			b.lastApplied = e.line
 		}
 		k++
 	}
-	b.events, b.reqs = b.events[:0], b.reqs[:0]
+	b.drop()
 	return b.status
+}
+
+// finish flushes, writes the verbose report and returns the restore's
+// status: status if stop says why the restore ended early, otherwise the
+// status of the last line.
+func (b *batch) finish(status int, stop string) int {
+	if stop == "" {
+		status = b.flush()
+	}
+	if b.verbose {
+		fmt.Fprintf(b.r.Stderr, "%s: restore: %d changes applied (the last at line %d), %d lines failed", b.r.Prog, b.applied, b.lastApplied, b.failed)
+		if stop != "" {
+			fmt.Fprintf(b.r.Stderr, "; %s", stop)
+		}
+		fmt.Fprintf(b.r.Stderr, "; exit status %d\n", status)
+	}
+	return status
 }

@@ -59,8 +59,9 @@ func cString(s string) string {
 // characters (blank, tab or CR in any mix), that last line is dropped;
 // zero or one such character is fine.
 type Reader struct {
-	r   *bufio.Reader
-	end bool
+	r    *bufio.Reader
+	end  bool
+	line int // number of the input line last read
 }
 
 // NewReader returns a Reader of r.
@@ -71,6 +72,7 @@ func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReader(r)} }
 // of the input. Other errors come from the underlying reader.
 func (r *Reader) Next() ([]string, error) {
 	for !r.end {
+		r.line++
 		toks, err := r.readLine()
 		if err != nil {
 			r.end = true
@@ -85,6 +87,10 @@ func (r *Reader) Next() ([]string, error) {
 	}
 	return nil, io.EOF
 }
+
+// Line returns the number (from 1) of the input line whose tokens Next
+// returned last.
+func (r *Reader) Line() int { return r.line }
 
 // readLine is one call of config_stream_read: a (possibly empty) token
 // list, or io.EOF where the original returns NULL.

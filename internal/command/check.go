@@ -1,0 +1,151 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+)
+
+// Check validates restore input without changing the kernel: every line is
+// parsed, and every change is checked against the table as it would be by
+// then (the kernel's table, or an empty one with FromEmpty, changed by the
+// lines before): a service added twice, a destination whose service is not
+// defined, an edit or delete of something missing. Every problem is
+// reported on stderr as "line N: ..." with the message the restore would
+// print; the status is 0 only when there is none.
+func (r *Runner) Check(in io.Reader) int {
+	t := newSimTable()
+	if !r.RestoreOptions.FromEmpty {
+		if err := t.load(r.Backend); err != nil {
+			fmt.Fprintf(r.Stderr, "%s: reading the kernel's table: %s\n", r.Prog, KernelMessage(err))
+			return 1
+		}
+	}
+	lines := rule.NewReader(in)
+	problems, checked := 0, 0
+	report := func(line int, format string, args ...any) {
+		problems++
+		fmt.Fprintf(r.Stderr, "line %d: "+format+"\n", append([]any{line}, args...)...)
+	}
+	for {
+		args, err := lines.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(r.Stderr, "%s: reading input after line %d: %v\n", r.Prog, lines.Line(), err)
+			return 1
+		}
+		checked++
+		line := lines.Line()
+		c, err := rule.Parse(r.Prog, args, r.parseOptions())
+		if pe, isParse := err.(*rule.Error); isParse {
+			if pe.StopsRestore() {
+				report(line, "%s (the restore stops here with status %d)", pe.Text, pe.ExitStatus())
+			} else {
+				report(line, "%s", pe.Text)
+			}
+			continue
+		} else if err != nil {
+			report(line, "%v", err)
+			continue
+		}
+		if msg := t.apply(c); msg != "" {
+			report(line, "%s", msg)
+		}
+	}
+	fmt.Fprintf(r.Stderr, "%s: checked %d lines: %d problems\n", r.Prog, checked, problems)
+	if problems > 0 {
+		return 1
+	}
+	return 0
+}
+
+// destKey identifies a destination within its service, as the kernel does.
+type destKey struct {
+	addr netip.Addr
+	port uint16
+}
+
+// simTable is the table as a restore would leave it, line by line.
+type simTable struct {
+	services map[ipvs.ServiceKey]map[destKey]bool
+}
+
+func newSimTable() *simTable {
+	return &simTable{services: map[ipvs.ServiceKey]map[destKey]bool{}}
+}
+
+// load starts from the kernel's table.
+func (t *simTable) load(b Backend) error {
+	svcs, err := b.Services()
+	if err != nil {
+		return err
+	}
+	for _, s := range svcs {
+		dests, err := b.Destinations(s.ServiceKey)
+		if err != nil {
+			return err
+		}
+		m := make(map[destKey]bool, len(dests))
+		for _, d := range dests {
+			m[destKey{d.Addr, d.Port}] = true
+		}
+		t.services[s.ServiceKey] = m
+	}
+	return nil
+}
+
+// apply changes the table as c would and returns the message the restore
+// would print for it, or "".
+func (t *simTable) apply(c *rule.Command) string {
+	key := c.Service.ServiceKey
+	dests, exists := t.services[key]
+	d := destKey{c.Server.Addr, c.Server.Port}
+	switch c.Kind {
+	case rule.AddService:
+		if exists {
+			return specificMessages[opAddService][unix.EEXIST]
+		}
+		t.services[key] = map[destKey]bool{}
+	case rule.EditService:
+		if !exists {
+			return specificMessages[opEditService][unix.ESRCH]
+		}
+	case rule.DeleteService:
+		if !exists {
+			return specificMessages[opDeleteService][unix.ESRCH]
+		}
+		delete(t.services, key)
+	case rule.Flush:
+		clear(t.services)
+	case rule.Zero:
+		if c.HasService && !isEmptyService(key) && !exists {
+			return specificMessages[opZero][unix.ESRCH]
+		}
+	case rule.AddServer, rule.EditServer, rule.DeleteServer:
+		if !exists {
+			return specificMessages[opAddServer][unix.ESRCH]
+		}
+		switch {
+		case c.Kind == rule.AddServer && dests[d]:
+			return specificMessages[opAddServer][unix.EEXIST]
+		case c.Kind == rule.AddServer:
+			dests[d] = true
+		case !dests[d]:
+			return specificMessages[opEditServer][unix.ENOENT]
+		case c.Kind == rule.DeleteServer:
+			delete(dests, d)
+		}
+	case rule.Restore:
+		return "-R inside restore input: the restore stops here with status 255"
+	case rule.Help, rule.Version:
+		return fmt.Sprintf("%s inside restore input: the restore prints it and stops here with status 0", c.Kind)
+	}
+	return ""
+}
