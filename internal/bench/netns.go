@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/vmtest"
 )
 
 // maxNetNSPath is the per-user limit on network namespaces. The kernel
@@ -56,8 +56,9 @@ func (n *Namespaces) Close() error {
 }
 
 // Fresh waits until no namespace but the initial one exists (the previous
-// one's teardown has finished), makes a new one with lo up and returns it
-// with the time it waited.
+// one's teardown has finished), makes a new one with lo up (so that the
+// kernel accepts masquerading destinations) and returns it with the time
+// it waited.
 func (n *Namespaces) Fresh() (*NetNS, time.Duration, error) {
 	poll, timeout := n.Poll, n.Timeout
 	if poll == 0 {
@@ -67,102 +68,21 @@ func (n *Namespaces) Fresh() (*NetNS, time.Duration, error) {
 		timeout = 10 * time.Minute
 	}
 	start := time.Now()
-	var ns *NetNS
-	err := onThreadIn(-1, func() error {
-		for {
-			err := unix.Unshare(unix.CLONE_NEWNET)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, unix.ENOSPC) {
-				return fmt.Errorf("unshare: %w", err)
-			}
-			if time.Since(start) > timeout {
-				return fmt.Errorf("the previous network namespace is still being torn down after %s", timeout)
-			}
-			time.Sleep(poll)
+	for {
+		ns, err := vmtest.CreateNetNS()
+		if err == nil {
+			return ns, time.Since(start), nil
 		}
-		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("opening the new namespace: %w", err)
+		if !errors.Is(err, unix.ENOSPC) {
+			return nil, 0, fmt.Errorf("fresh network namespace: %w", err)
 		}
-		ns = &NetNS{fd: fd}
-		return loopbackUp()
-	})
-	if err != nil {
-		if ns != nil {
-			ns.Close()
+		if time.Since(start) > timeout {
+			return nil, 0, fmt.Errorf("fresh network namespace: the previous network namespace is still being torn down after %s", timeout)
 		}
-		return nil, 0, fmt.Errorf("fresh network namespace: %w", err)
+		time.Sleep(poll)
 	}
-	return ns, time.Since(start), nil
 }
 
-// NetNS is a network namespace, held open by a file descriptor.
-type NetNS struct {
-	fd int
-}
-
-// FD returns the namespace's file descriptor, for ipvs.Config.NetNS.
-func (n *NetNS) FD() int { return n.fd }
-
-// Close drops this process's reference to the namespace; the kernel tears
-// it down once nothing else (socket, process) holds it.
-func (n *NetNS) Close() error { return unix.Close(n.fd) }
-
-// Start starts cmd inside the namespace.
-func (n *NetNS) Start(cmd *exec.Cmd) error { return onThreadIn(n.fd, cmd.Start) }
-
-// onThreadIn runs fn on a locked OS thread that has entered the namespace
-// fd (or, with fd < 0, that fn may move to another namespace), then puts
-// the thread back into its original namespace. A thread that cannot go
-// back is not reused: it stays locked and exits with its goroutine.
-func onThreadIn(fd int, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("opening the current namespace: %w", err)
-			return
-		}
-		defer unix.Close(orig)
-		if fd >= 0 {
-			if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-				runtime.UnlockOSThread()
-				errc <- fmt.Errorf("entering the namespace: %w", err)
-				return
-			}
-		}
-		ferr := fn()
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("returning to the original namespace: %w", err)
-			return // the thread stays locked and is discarded
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
-
-// loopbackUp sets lo up in the calling thread's namespace, so that the
-// kernel accepts masquerading destinations.
-func loopbackUp() error {
-	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("socket: %w", err)
-	}
-	defer unix.Close(s)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return fmt.Errorf("lo: %w", err)
-	}
-	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("getting lo's flags: %w", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("setting lo up: %w", err)
-	}
-	return nil
-}
+// NetNS is a network namespace, held open by a file descriptor: FD for
+// ipvs.Config.NetNS, Start to start a command inside it, Close.
+type NetNS = vmtest.NetNS

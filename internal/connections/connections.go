@@ -23,7 +23,7 @@ import (
 	"strconv"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
-	"github.com/ipvsadm-go/ipvsadm/internal/names"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 	"github.com/ipvsadm-go/ipvsadm/internal/render"
 )
 
@@ -233,23 +233,23 @@ func protocol(tok []byte) ipvs.Protocol {
 // token that fails the chosen parse reads as the zero address. The server
 // address is classified on its own.
 func (c *conn) addrs() (caddr, vaddr, daddr netip.Addr) {
-	if a, ok := names.ParseIPv6(c.caddr); ok {
+	if a, ok := ipvstext.ParseIPv6(c.caddr); ok {
 		caddr = a
-		if vaddr, ok = names.ParseIPv6(c.vaddr); !ok {
+		if vaddr, ok = ipvstext.ParseIPv6(c.vaddr); !ok {
 			vaddr = netip.IPv6Unspecified()
 		}
-	} else if a, ok := names.ParseIPv4(c.caddr); ok {
+	} else if a, ok := ipvstext.ParseIPv4(c.caddr); ok {
 		caddr = a
-		if vaddr, ok = names.ParseIPv4(c.vaddr); !ok {
+		if vaddr, ok = ipvstext.ParseIPv4(c.vaddr); !ok {
 			vaddr = netip.IPv4Unspecified()
 		}
 	} else {
 		caddr = hexAddr(c.caddr)
 		vaddr = hexAddr(c.vaddr)
 	}
-	if a, ok := names.ParseIPv6(c.daddr); ok {
+	if a, ok := ipvstext.ParseIPv6(c.daddr); ok {
 		daddr = a
-	} else if a, ok := names.ParseIPv4(c.daddr); ok {
+	} else if a, ok := ipvstext.ParseIPv4(c.daddr); ok {
 		daddr = a
 	} else {
 		daddr = hexAddr(c.daddr)

@@ -1,5 +1,7 @@
 package connections
 
+import "github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
+
 // scanner reads the conversions of C's sscanf, in the C locale, from a
 // byte slice.
 type scanner struct {
@@ -7,14 +9,10 @@ type scanner struct {
 	i int
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
 // skip skips white space and reports whether input remains (false is an
 // input failure).
 func (sc *scanner) skip() bool {
-	for sc.i < len(sc.s) && isSpace(sc.s[sc.i]) {
+	for sc.i < len(sc.s) && ipvstext.IsSpace(sc.s[sc.i]) {
 		sc.i++
 	}
 	return sc.i < len(sc.s)
@@ -26,22 +24,10 @@ func (sc *scanner) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := sc.i
-	for sc.i < len(sc.s) && !isSpace(sc.s[sc.i]) {
+	for sc.i < len(sc.s) && !ipvstext.IsSpace(sc.s[sc.i]) {
 		sc.i++
 	}
 	return sc.s[start:sc.i], true
-}
-
-func hexVal(c byte) (uint64, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return uint64(c - '0'), true
-	case c >= 'a' && c <= 'f':
-		return uint64(c-'a') + 10, true
-	case c >= 'A' && c <= 'F':
-		return uint64(c-'A') + 10, true
-	}
-	return 0, false
 }
 
 // number reads what glibc's scanf reads for an integer conversion: an
@@ -65,10 +51,11 @@ func (sc *scanner) number(base uint64) (mag uint64, neg, overflow, ok bool) {
 		}
 	}
 	for sc.i < len(sc.s) {
-		d, isHex := hexVal(sc.s[sc.i])
-		if !isHex || d >= base {
+		h := ipvstext.HexDigit(sc.s[sc.i])
+		if h < 0 || uint64(h) >= base {
 			break
 		}
+		d := uint64(h)
 		sc.i++
 		digits++
 		if !overflow {

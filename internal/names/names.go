@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
 
 // Default file locations.
@@ -173,7 +175,7 @@ func (r *Resolver) LookupHost(name string) (netip.Addr, error) {
 	if name == "" || isDigitsDots(name) {
 		return netip.Addr{}, fmt.Errorf("host %q: %w", name, ErrNotFound)
 	}
-	if _, ok := ParseIPv6(name); ok {
+	if _, ok := ipvstext.ParseIPv6(name); ok {
 		return netip.Addr{}, fmt.Errorf("host %q: %w", name, ErrNotFound)
 	}
 	r.hostsOnce.Do(r.loadHosts)
@@ -230,11 +232,6 @@ func asciiLower(s string) string {
 	return s
 }
 
-// isSpace is C's isspace in the C locale.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
 // fields splits a line on C whitespace after cutting it at the first '#'.
 func fields(line string, dst []string) []string {
 	if i := strings.IndexByte(line, '#'); i >= 0 {
@@ -242,11 +239,11 @@ func fields(line string, dst []string) []string {
 	}
 	dst = dst[:0]
 	for i := 0; i < len(line); {
-		for i < len(line) && isSpace(line[i]) {
+		for i < len(line) && ipvstext.IsSpace(line[i]) {
 			i++
 		}
 		j := i
-		for j < len(line) && !isSpace(line[j]) {
+		for j < len(line) && !ipvstext.IsSpace(line[j]) {
 			j++
 		}
 		if j > i {
@@ -264,37 +261,25 @@ type hostsIndex struct {
 
 func (r *Resolver) loadHosts() {
 	r.hosts = hostsIndex{byAddr: map[netip.Addr]string{}, byName: map[string]netip.Addr{}}
-	f, err := os.Open(r.hostsPath)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	parseHosts(bufio.NewScanner(f), &r.hosts)
+	readTable(r.hostsPath, r.hosts.add)
 }
 
-func parseHosts(sc *bufio.Scanner, idx *hostsIndex) {
-	var fs []string
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		fs = fields(sc.Text(), fs)
-		if len(fs) < 2 {
-			continue
+// add indexes one hosts line: address, canonical name, aliases.
+func (idx *hostsIndex) add(fs []string) {
+	a, ok := ipvstext.ParseIPv4(fs[0])
+	if !ok {
+		if a, ok = ipvstext.ParseIPv6(fs[0]); !ok {
+			return
 		}
-		a, ok := ParseIPv4(fs[0])
-		if !ok {
-			if a, ok = ParseIPv6(fs[0]); !ok {
-				continue
-			}
-		}
-		if _, seen := idx.byAddr[a]; !seen {
-			idx.byAddr[a] = fs[1]
-		}
-		if a.Is4() {
-			for _, n := range fs[1:] {
-				n = asciiLower(n)
-				if _, seen := idx.byName[n]; !seen {
-					idx.byName[n] = a
-				}
+	}
+	if _, seen := idx.byAddr[a]; !seen {
+		idx.byAddr[a] = fs[1]
+	}
+	if a.Is4() {
+		for _, n := range fs[1:] {
+			n = asciiLower(n)
+			if _, seen := idx.byName[n]; !seen {
+				idx.byName[n] = a
 			}
 		}
 	}
@@ -316,45 +301,52 @@ type servicesIndex struct {
 
 func (r *Resolver) loadServices() {
 	r.services = servicesIndex{byPort: map[portKey]string{}, byName: map[nameKey]uint16{}}
-	f, err := os.Open(r.servicesPath)
+	readTable(r.servicesPath, r.services.add)
+}
+
+// add indexes one "name port/proto alias..." line. The port is read like
+// glibc does (strtoul, then cut to 16 bits).
+func (idx *servicesIndex) add(fs []string) {
+	slash := strings.IndexByte(fs[1], '/')
+	if slash <= 0 {
+		return
+	}
+	n, err := strconv.ParseUint(fs[1][:slash], 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		n = 1<<64 - 1 // strtoul saturates
+	} else if err != nil {
+		return
+	}
+	port := uint16(n)
+	proto := fs[1][slash+1:]
+	if _, seen := idx.byPort[portKey{port, proto}]; !seen {
+		idx.byPort[portKey{port, proto}] = fs[0]
+	}
+	names := append(fs[:1:1], fs[2:]...)
+	for _, name := range names {
+		k := nameKey{name, proto}
+		if _, seen := idx.byName[k]; !seen {
+			idx.byName[k] = port
+		}
+	}
+}
+
+// readTable calls add with the fields of each line of the file at path
+// that has at least two of them once its comment is cut; add must not keep
+// the slice. A missing or unreadable file reads as empty, as glibc's files
+// backend treats it.
+func readTable(path string, add func(fs []string)) {
+	f, err := os.Open(path)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	parseServices(bufio.NewScanner(f), &r.services)
-}
-
-// parseServices reads "name port/proto alias..." lines. The port is read
-// like glibc does (strtoul, then cut to 16 bits).
-func parseServices(sc *bufio.Scanner, idx *servicesIndex) {
-	var fs []string
+	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	var fs []string
 	for sc.Scan() {
-		fs = fields(sc.Text(), fs)
-		if len(fs) < 2 {
-			continue
-		}
-		slash := strings.IndexByte(fs[1], '/')
-		if slash <= 0 {
-			continue
-		}
-		n, err := strconv.ParseUint(fs[1][:slash], 10, 64)
-		if errors.Is(err, strconv.ErrRange) {
-			n = 1<<64 - 1 // strtoul saturates
-		} else if err != nil {
-			continue
-		}
-		port := uint16(n)
-		proto := fs[1][slash+1:]
-		if _, seen := idx.byPort[portKey{port, proto}]; !seen {
-			idx.byPort[portKey{port, proto}] = fs[0]
-		}
-		names := append(fs[:1:1], fs[2:]...)
-		for _, name := range names {
-			k := nameKey{name, proto}
-			if _, seen := idx.byName[k]; !seen {
-				idx.byName[k] = port
-			}
+		if fs = fields(sc.Text(), fs); len(fs) >= 2 {
+			add(fs)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
 
 // Namer turns addresses and ports into names. A nil Namer means numeric
@@ -43,99 +44,13 @@ func AppendAddrPort(b []byte, addr netip.Addr, port uint16, proto ipvs.Protocol,
 	return appendAddrPort(b, addr, port, proto, n)
 }
 
-// FormatAddr returns glibc inet_ntop's text for addr: dotted quad for IPv4
-// (Is4); for IPv6 (including IPv4-mapped) lowercase hex groups without
-// leading zeros, the first longest run of two or more zero groups written
-// as "::", and a trailing dotted quad when that run starts at group 0 and
-// is 6 groups long, or 5 groups long followed by ffff. Zones are ignored.
-// The zero Addr yields "".
-func FormatAddr(addr netip.Addr) string {
-	if !addr.IsValid() {
-		return ""
-	}
-	return string(appendAddr(nil, addr))
-}
-
+// appendAddr appends inet_ntop's text for addr; the zero Addr reads as
+// 0.0.0.0.
 func appendAddr(b []byte, addr netip.Addr) []byte {
-	if addr.Is4() {
-		return appendIPv4(b, addr.As4())
-	}
 	if !addr.IsValid() {
 		return append(b, "0.0.0.0"...)
 	}
-	return appendIPv6(b, addr.As16())
-}
-
-func appendIPv4(b []byte, a [4]byte) []byte {
-	for i, x := range a {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = strconv.AppendUint(b, uint64(x), 10)
-	}
-	return b
-}
-
-func appendIPv6(b []byte, a [16]byte) []byte {
-	var w [8]uint16
-	for i := range w {
-		w[i] = uint16(a[2*i])<<8 | uint16(a[2*i+1])
-	}
-	bestBase, bestLen := -1, 0
-	curBase, curLen := -1, 0
-	for i := 0; i < 8; i++ {
-		if w[i] == 0 {
-			if curBase == -1 {
-				curBase, curLen = i, 1
-			} else {
-				curLen++
-			}
-		} else if curBase != -1 {
-			if bestBase == -1 || curLen > bestLen {
-				bestBase, bestLen = curBase, curLen
-			}
-			curBase = -1
-		}
-	}
-	if curBase != -1 && (bestBase == -1 || curLen > bestLen) {
-		bestBase, bestLen = curBase, curLen
-	}
-	if bestBase != -1 && bestLen < 2 {
-		bestBase = -1
-	}
-	for i := 0; i < 8; i++ {
-		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
-			if i == bestBase {
-				b = append(b, ':')
-			}
-			continue
-		}
-		if i != 0 {
-			b = append(b, ':')
-		}
-		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-			return appendIPv4(b, [4]byte{a[12], a[13], a[14], a[15]})
-		}
-		b = strconv.AppendUint(b, uint64(w[i]), 16)
-	}
-	if bestBase != -1 && bestBase+bestLen == 8 {
-		b = append(b, ':')
-	}
-	return b
-}
-
-// protoServiceName is the protocol argument of getservbyport, or "" for
-// protocols whose ports are never named.
-func protoServiceName(p ipvs.Protocol) string {
-	switch p {
-	case ipvs.TCP:
-		return "tcp"
-	case ipvs.UDP:
-		return "udp"
-	case ipvs.SCTP:
-		return "sctp"
-	}
-	return ""
+	return ipvstext.AppendAddr(b, addr)
 }
 
 func appendAddrPort(b []byte, addr netip.Addr, port uint16, proto ipvs.Protocol, n Namer) []byte {
@@ -159,7 +74,7 @@ func appendAddrPort(b []byte, addr netip.Addr, port uint16, proto ipvs.Protocol,
 	b = append(b, ':')
 	svc, ok := "", false
 	if n != nil {
-		if p := protoServiceName(proto); p != "" {
+		if p := ipvstext.ServiceProto(proto); p != "" {
 			svc, ok = n.ServiceByPort(port, p)
 		}
 	}

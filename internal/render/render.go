@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
 
 // Options select the listing format. When several are set, the original's
@@ -211,40 +212,6 @@ func protocolName(p ipvs.Protocol) string {
 	return "?"
 }
 
-const schedFlagBits = ipvs.FlagSched1 | ipvs.FlagSched2 | ipvs.FlagSched3
-
-// SchedFlags returns the scheduler-flag text of section 3.5 (the part
-// inside the parentheses of a listing, after "-b " in a save line): names
-// chosen by scheduler name, joined by commas in bit order. It may be empty
-// ("sh" with only bit 0x20) although some flag bit is set.
-func SchedFlags(scheduler string, flags ipvs.ServiceFlags) string {
-	return string(appendSchedFlags(nil, scheduler, flags))
-}
-
-func appendSchedFlags(b []byte, scheduler string, flags ipvs.ServiceFlags) []byte {
-	var names [3]string
-	switch scheduler {
-	case "sh":
-		names = [3]string{"sh-fallback", "sh-port", ""}
-	case "mh":
-		names = [3]string{"mh-fallback", "mh-port", ""}
-	default:
-		names = [3]string{"flag-1", "flag-2", "flag-3"}
-	}
-	first := true
-	for i, bit := range [3]ipvs.ServiceFlags{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
-		if flags&bit == 0 || names[i] == "" {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, names[i]...)
-	}
-	return b
-}
-
 // appendMask appends the persistence mask text for a service of family fam
 // and reports whether there is one: IPv4 masks other than 255.255.255.255
 // as dotted quad, IPv6 prefix lengths other than 128 as signed decimal.
@@ -258,7 +225,7 @@ func appendMask(b []byte, fam ipvs.Family, mask uint32) ([]byte, bool) {
 	if mask == 0xffffffff {
 		return b, false
 	}
-	return appendIPv4(b, [4]byte{byte(mask >> 24), byte(mask >> 16), byte(mask >> 8), byte(mask)}), true
+	return ipvstext.AppendIPv4(b, [4]byte{byte(mask >> 24), byte(mask >> 16), byte(mask >> 8), byte(mask)}), true
 }
 
 // MaskText returns the text after " mask " / " -M " for a persistent
@@ -273,27 +240,24 @@ func seconds32(d time.Duration) uint32 { return uint32(int64(d / time.Second)) }
 func appendServiceLine(b []byte, se *ipvs.ServiceEntry, opts Options, n Namer) []byte {
 	s := &se.Service
 	switch {
-	case opts.Stats:
+	case opts.Stats, opts.Rate:
 		start := len(b)
 		b = pad(appendServiceName(b, s, n), start, 33)
 		st := &se.Stats
-		for _, v := range [5]uint64{st.Connections, st.PacketsIn, st.PacketsOut, st.BytesIn, st.BytesOut} {
-			b = appendLargeNum(b, v, opts.Exact)
+		cols := [5]uint64{st.Connections, st.PacketsIn, st.PacketsOut, st.BytesIn, st.BytesOut}
+		if !opts.Stats {
+			cols = [5]uint64{st.CPS, st.PPSIn, st.PPSOut, st.BPSIn, st.BPSOut}
 		}
-	case opts.Rate:
-		start := len(b)
-		b = pad(appendServiceName(b, s, n), start, 33)
-		st := &se.Stats
-		for _, v := range [5]uint64{st.CPS, st.PPSIn, st.PPSOut, st.BPSIn, st.BPSOut} {
+		for _, v := range cols {
 			b = appendLargeNum(b, v, opts.Exact)
 		}
 	default:
 		b = appendServiceName(b, s, n)
 		b = append(b, ' ')
 		b = append(b, s.Scheduler...)
-		if s.Flags&schedFlagBits != 0 {
+		if s.Flags&ipvstext.SchedFlagBits != 0 {
 			b = append(b, " ("...)
-			b = appendSchedFlags(b, s.Scheduler, s.Flags)
+			b = ipvstext.AppendSchedFlags(b, s.Scheduler, s.Flags)
 			b = append(b, ')')
 		}
 		if s.Flags&ipvs.FlagPersistent != 0 {

@@ -7,71 +7,8 @@ import (
 	"time"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
-
-// FormatAddr writes addr as glibc's inet_ntop does (reference 3.6): IPv4
-// (Is4) in dotted decimal; 16-byte addresses in lowercase hex without
-// leading zeros, the first longest run of two or more zero groups as "::",
-// and the last 32 bits as a dotted quad when that run starts the address
-// and is 6 groups long, or 5 groups long followed by ffff. The invalid
-// Addr gives "".
-func FormatAddr(addr netip.Addr) string {
-	if !addr.IsValid() {
-		return ""
-	}
-	if addr.Is4() {
-		return addr.String()
-	}
-	b := addr.As16()
-	var w [8]uint16
-	for i := range w {
-		w[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
-	}
-	bestBase, bestLen, curBase, curLen := -1, 0, -1, 0
-	for i := 0; i < 8; i++ {
-		if w[i] == 0 {
-			if curBase < 0 {
-				curBase, curLen = i, 1
-			} else {
-				curLen++
-			}
-			continue
-		}
-		if curBase >= 0 {
-			if bestBase < 0 || curLen > bestLen {
-				bestBase, bestLen = curBase, curLen
-			}
-			curBase = -1
-		}
-	}
-	if curBase >= 0 && (bestBase < 0 || curLen > bestLen) {
-		bestBase, bestLen = curBase, curLen
-	}
-	if bestBase >= 0 && bestLen < 2 {
-		bestBase = -1
-	}
-	var sb strings.Builder
-	for i := 0; i < 8; i++ {
-		if bestBase >= 0 && i >= bestBase && i < bestBase+bestLen {
-			if i == bestBase {
-				sb.WriteByte(':')
-			}
-			continue
-		}
-		if i != 0 {
-			sb.WriteByte(':')
-		}
-		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-			sb.WriteString(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}).String())
-			return sb.String()
-		}
-		sb.WriteString(strconv.FormatUint(uint64(w[i]), 16))
-	}
-	if bestBase >= 0 && bestBase+bestLen == 8 {
-		sb.WriteByte(':')
-	}
-	return sb.String()
-}
 
 // AddrPortFunc renders the address and port of a save line: a service's
 // (proto is its protocol) or a server's (proto is its service's protocol,
@@ -84,9 +21,9 @@ type AddrPortFunc func(family ipvs.Family, addr netip.Addr, port uint16, proto i
 func NumericAddrPort(family ipvs.Family, addr netip.Addr, port uint16, _ ipvs.Protocol) string {
 	p := strconv.FormatUint(uint64(port), 10)
 	if family == ipvs.INET {
-		return FormatAddr(addr) + ":" + p
+		return ipvstext.FormatAddr(addr) + ":" + p
 	}
-	return "[" + FormatAddr(addr) + "]:" + p
+	return "[" + ipvstext.FormatAddr(addr) + "]:" + p
 }
 
 // maxAddrPort is the size of ipvsadm's addrport buffer minus its NUL.
@@ -149,8 +86,8 @@ func Format(c *Command, addrPort AddrPortFunc) string {
 		if s.Flags&ipvs.FlagOnePacket != 0 {
 			b.WriteString(" -o")
 		}
-		if s.Flags&schedBits != 0 {
-			b.WriteString(" -b " + SchedFlagNames(s.Scheduler, s.Flags))
+		if s.Flags&ipvstext.SchedFlagBits != 0 {
+			b.WriteString(" -b " + ipvstext.SchedFlags(s.Scheduler, s.Flags))
 		}
 	case AddServer:
 		d := &c.Server
@@ -192,28 +129,4 @@ func tunnelFlagOption(f ipvs.TunnelFlags) string {
 		return " --tun-remcsum"
 	}
 	return ""
-}
-
-// SchedFlagNames returns the scheduler-flag text of listings and saves
-// (reference 3.5): for "sh" and "mh" the scheduler's names of bits 0x8 and
-// 0x10, otherwise flag-1, flag-2, flag-3, joined by commas. It can be
-// empty (sh or mh with only bit 0x20).
-func SchedFlagNames(sched string, flags ipvs.ServiceFlags) string {
-	var names []string
-	switch sched {
-	case "sh", "mh":
-		if flags&ipvs.FlagSched1 != 0 {
-			names = append(names, sched+"-fallback")
-		}
-		if flags&ipvs.FlagSched2 != 0 {
-			names = append(names, sched+"-port")
-		}
-	default:
-		for i, f := range []ipvs.ServiceFlags{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
-			if flags&f != 0 {
-				names = append(names, "flag-"+strconv.Itoa(i+1))
-			}
-		}
-	}
-	return strings.Join(names, ",")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
 
 var fuzzSeeds = []string{
@@ -69,7 +70,7 @@ func restorable(c *Command) bool {
 	if s.FWMark > math.MaxInt32 {
 		return false
 	}
-	if s.Flags&schedBits != 0 && SchedFlagNames(s.Scheduler, s.Flags) == "" {
+	if s.Flags&ipvstext.SchedFlagBits != 0 && ipvstext.SchedFlags(s.Scheduler, s.Flags) == "" {
 		return false
 	}
 	for _, name := range []string{s.Scheduler, s.PE} {

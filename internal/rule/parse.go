@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
 
 // Limits from ipvsadm.c and ip_vs.h.
@@ -20,7 +21,6 @@ const (
 	maxInt             = 1<<31 - 1  // INT_MAX
 	defaultScheduler   = "wlc"
 	defaultMcastIfn    = "eth0"
-	schedBits          = ipvs.FlagSched1 | ipvs.FlagSched2 | ipvs.FlagSched3
 )
 
 // parser holds the state of one parse, mirroring ipvsadm's
@@ -163,7 +163,7 @@ func (p *parser) parseOptions() error {
 		if err != nil {
 			return err
 		}
-		p.svc.flags = p.svc.flags&^schedBits | flags
+		p.svc.flags = p.svc.flags&^ipvstext.SchedFlagBits | flags
 	}
 	return nil
 }
@@ -289,23 +289,11 @@ func (p *parser) apply(spec *optSpec, val string) error {
 	case tagRoute:
 		p.dest.Method = ipvs.Route
 	case tagWeight:
-		v, ok := stringToNumber(val, 0, maxInt) // Debian: 0..INT_MAX
-		if !ok {
-			return failf("illegal weight specified")
-		}
-		p.dest.Weight = uint32(v)
+		return setNumber(&p.dest.Weight, val, 0, maxInt, "illegal weight specified") // Debian: 0..INT_MAX
 	case tagUThreshold:
-		v, ok := stringToNumber(val, 0, maxInt)
-		if !ok {
-			return failf("illegal u_threshold specified")
-		}
-		p.dest.UpperThreshold = uint32(v)
+		return setNumber(&p.dest.UpperThreshold, val, 0, maxInt, "illegal u_threshold specified")
 	case tagLThreshold:
-		v, ok := stringToNumber(val, 0, maxInt)
-		if !ok {
-			return failf("illegal l_threshold specified")
-		}
-		p.dest.LowerThreshold = uint32(v)
+		return setNumber(&p.dest.LowerThreshold, val, 0, maxInt, "illegal l_threshold specified")
 	case tagConnection:
 		p.list.Connection = true
 	case tagNumeric:
@@ -313,11 +301,7 @@ func (p *parser) apply(spec *optSpec, val string) error {
 	case tagMcastIfn:
 		p.daemon.Interface = truncate(val, ifNameMax)
 	case tagSyncID:
-		v, ok := stringToNumber(val, 0, 255)
-		if !ok {
-			return failf("illegal syncid specified")
-		}
-		p.daemon.SyncID = uint32(v)
+		return setNumber(&p.daemon.SyncID, val, 0, 255, "illegal syncid specified")
 	case tagTimeout:
 		p.list.Timeout = true
 	case tagDaemon:
@@ -358,23 +342,11 @@ func (p *parser) apply(spec *optSpec, val string) error {
 		}
 		p.daemon.Group = g
 	case tagMcastPort:
-		v, ok := stringToNumber(val, 1, 65535)
-		if !ok {
-			return failf("illegal mcast-port specified")
-		}
-		p.daemon.Port = uint16(v)
+		return setNumber(&p.daemon.Port, val, 1, 65535, "illegal mcast-port specified")
 	case tagMcastTTL:
-		v, ok := stringToNumber(val, 1, 255)
-		if !ok {
-			return failf("illegal mcast-ttl specified")
-		}
-		p.daemon.TTL = uint8(v)
+		return setNumber(&p.daemon.TTL, val, 1, 255, "illegal mcast-ttl specified")
 	case tagSyncMaxLen:
-		v, ok := stringToNumber(val, 1, 65535-20-8)
-		if !ok {
-			return failf("illegal sync-maxlen specified")
-		}
-		p.daemon.MaxLen = uint16(v)
+		return setNumber(&p.daemon.MaxLen, val, 1, 65535-20-8, "illegal sync-maxlen specified")
 	case tagTunInfo:
 		p.list.TunInfo = true
 	case tagTunType:
@@ -384,11 +356,7 @@ func (p *parser) apply(spec *optSpec, val string) error {
 		}
 		p.dest.TunnelType = t
 	case tagTunPort:
-		v, ok := stringToNumber(val, 1, 65535)
-		if !ok {
-			return failf("illegal tunnel port specified")
-		}
-		p.dest.TunnelPort = uint16(v)
+		return setNumber(&p.dest.TunnelPort, val, 1, 65535, "illegal tunnel port specified")
 	case tagTunNoCsum:
 		p.dest.TunnelFlags |= ipvs.TunnelNoChecksum
 	case tagTunCsum:
@@ -421,6 +389,17 @@ func parseTunnelType(v string) (ipvs.TunnelType, bool) {
 	return 0, false
 }
 
+// setNumber is an option's string_to_number(val, min, max) into *dst; a
+// value that is not a number in range fails with msg, the original's text.
+func setNumber[T ~uint8 | ~uint16 | ~uint32](dst *T, val string, min, max int64, msg string) error {
+	v, ok := stringToNumber(val, min, max)
+	if !ok {
+		return failf("%s", msg)
+	}
+	*dst = T(v)
+	return nil
+}
+
 // truncate is strncpy into a buffer of max bytes plus a NUL.
 func truncate(s string, max int) string {
 	if len(s) > max {
@@ -442,17 +421,17 @@ func parseTimeout(v string, min int64) (uint32, error) {
 // text has a colon, else a strict dotted quad in 224.0.0.0/4.
 func parseMcastGroup(v string) (netip.Addr, bool) {
 	if strings.IndexByte(v, ':') >= 0 {
-		b, ok := inetPton6(v)
-		if !ok || b[0] != 0xff {
+		a, ok := ipvstext.ParseIPv6(v)
+		if !ok || a.As16()[0] != 0xff {
 			return netip.Addr{}, false
 		}
-		return netip.AddrFrom16(b), true
+		return a, true
 	}
-	b, ok := inetPton4(v)
-	if !ok || b[0]&0xf0 != 0xe0 {
+	a, ok := ipvstext.ParseIPv4(v)
+	if !ok || a.As4()[0]&0xf0 != 0xe0 {
 		return netip.Addr{}, false
 	}
-	return netip.AddrFrom4(b), true
+	return a, true
 }
 
 // parseSchedFlags is parse_sched_flags, run after all options with the
@@ -531,8 +510,8 @@ func (p *parser) parseService(buf string, proto ipvs.Protocol) (r addrPort, ok b
 		}
 		portText, hasPort = after[1:], true
 	}
-	if b, ok := inetPton6(host); ok {
-		r.af, r.addr = ipvs.INET6, netip.AddrFrom16(b)
+	if a, ok := ipvstext.ParseIPv6(host); ok {
+		r.af, r.addr = ipvs.INET6, a
 	} else {
 		// Split at the last colon of the host text; in the bracket form
 		// this drops the port written after ']'.
@@ -562,7 +541,7 @@ func (p *parser) parseService(buf string, proto ipvs.Protocol) (r addrPort, ok b
 // parseIPv4 is inet_aton, then gethostbyname (IPv4 only) through the
 // Resolver. The address is returned as a big-endian number.
 func (p *parser) parseIPv4(s string) (uint32, bool) {
-	if a, ok := inetAton(s); ok {
+	if a, ok := ipvstext.InetAton(s); ok {
 		return a, true
 	}
 	if p.res == nil {
@@ -578,18 +557,8 @@ func (p *parser) parseIPv4(s string) (uint32, bool) {
 
 // lookupPort is service_to_port: only for TCP, UDP and SCTP.
 func (p *parser) lookupPort(name string, proto ipvs.Protocol) (uint16, bool) {
-	var pn string
-	switch proto {
-	case ipvs.TCP:
-		pn = "tcp"
-	case ipvs.UDP:
-		pn = "udp"
-	case ipvs.SCTP:
-		pn = "sctp"
-	default:
-		return 0, false
-	}
-	if p.res == nil {
+	pn := ipvstext.ServiceProto(proto)
+	if pn == "" || p.res == nil {
 		return 0, false
 	}
 	n, err := p.res.LookupPort(name, pn)

@@ -22,11 +22,11 @@ func NewNetNS(t testing.TB) *NetNS {
 	if !InGuest() {
 		t.Fatal("vmtest: a network namespace is made only inside the test VM (call vmtest.Main from TestMain)")
 	}
-	ns, err := newNetNS()
+	ns, err := CreateNetNS()
 	if err != nil {
 		t.Fatalf("vmtest: %v", err)
 	}
-	t.Cleanup(func() { unix.Close(ns.fd) })
+	t.Cleanup(func() { ns.Close() })
 	return ns
 }
 
@@ -34,7 +34,12 @@ func NewNetNS(t testing.TB) *NetNS {
 // the like.
 func (n *NetNS) FD() int { return n.fd }
 
-func newNetNS() (*NetNS, error) {
+// CreateNetNS makes a fresh network namespace with its loopback interface
+// up, outside of a test (NewNetNS is the test form); the caller closes it.
+// It needs CAP_SYS_ADMIN, not the test VM. An unshare failure is wrapped,
+// so errors.Is(err, unix.ENOSPC) tells that the namespace limit
+// (/proc/sys/user/max_net_namespaces) is reached.
+func CreateNetNS() (*NetNS, error) {
 	var ns *NetNS
 	err := onThreadIn(-1, func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
@@ -47,11 +52,18 @@ func newNetNS() (*NetNS, error) {
 		ns = &NetNS{fd: fd}
 		return loopbackUp()
 	})
-	if err != nil && ns != nil {
-		unix.Close(ns.fd)
+	if err != nil {
+		if ns != nil {
+			ns.Close()
+		}
+		return nil, err
 	}
-	return ns, err
+	return ns, nil
 }
+
+// Close drops this process's reference to the namespace; the kernel tears
+// it down once nothing else (socket, process) holds it.
+func (n *NetNS) Close() error { return unix.Close(n.fd) }
 
 // Do runs fn on an OS thread that is inside the namespace. Processes
 // started by fn (exec.Cmd.Start) are created inside it too.

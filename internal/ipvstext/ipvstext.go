@@ -1,0 +1,43 @@
+// Package ipvstext holds the text forms ipvsadm 1.31 uses for IPVS values,
+// with the C library's semantics rather than Go's: glibc's inet_ntop,
+// inet_pton and inet_aton (glibc 2.36 behaviour; Go's own parsers accept
+// and reject different texts), the C locale's character classes they rest
+// on, the names of scheduler flags, and the protocol names of the
+// services database.
+package ipvstext
+
+import "github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+
+// IsSpace reports whether c is white space for isspace(3) in the C locale.
+func IsSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// HexDigit returns the value of the hex digit c (either case), or -1 if c
+// is not one.
+func HexDigit(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// ServiceProto returns the protocol name that getservbyport and
+// getservbyname take for p ("tcp", "udp", "sctp"), or "" for the protocols
+// whose ports ipvsadm never names.
+func ServiceProto(p ipvs.Protocol) string {
+	switch p {
+	case ipvs.TCP:
+		return "tcp"
+	case ipvs.UDP:
+		return "udp"
+	case ipvs.SCTP:
+		return "sctp"
+	}
+	return ""
+}
