@@ -55,11 +55,29 @@ bench: deps build
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/
 
+# The binary and its two links, then the service (install-service).
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 bin/ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm
 	ln -sf ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm-save
 	ln -sf ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm-restore
+	$(MAKE) --no-print-directory install-service
+
+# ipvsadm.service, its helper, the settings file and an empty rules file of
+# one layout (existing settings and rules files are kept), and the man pages
+# once there are any (man/*.[1-8]). LAYOUT=debian|redhat; by default the
+# running system's. See internal/service/dist/install-service.sh.
+LAYOUT ?= $(if $(wildcard /etc/debian_version),debian,$(if $(wildcard /etc/redhat-release /etc/sysconfig),redhat,debian))
+SYSCONFDIR ?= /etc
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+LIBEXECDIR ?= $(PREFIX)/lib/ipvsadm
+MANDIR ?= $(PREFIX)/share/man
+
+.PHONY: install-service
+install-service:
+	LAYOUT='$(LAYOUT)' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(PREFIX)/sbin' \
+		LIBEXECDIR='$(LIBEXECDIR)' SYSCONFDIR='$(SYSCONFDIR)' SYSTEMD_UNIT_DIR='$(SYSTEMD_UNIT_DIR)' \
+		MANDIR='$(MANDIR)' MANSRC=man sh internal/service/dist/install-service.sh
 
 clean:
 	rm -rf bin build

@@ -1,0 +1,100 @@
+// Package servicetest runs ipvsadm.service's commands against the real
+// kernel in the test VM: the helper that "make install" installs, for the
+// Debian and the Red Hat layout, under busybox sh and dash; and a
+// master/backup pair of directors whose sync daemons share connections.
+package servicetest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+
+	"testing"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/service"
+	"github.com/ipvsadm-go/ipvsadm/internal/vmtest"
+)
+
+// Where things are inside the VM.
+const (
+	sbin      = "/usr/local/sbin" // our ipvsadm and its links, as make install puts them
+	destRoot  = "/opt/service"    // destRoot/LAYOUT is the DESTDIR of make install-service
+	dash      = "/bin/dash"       // the host's dash, to run the helper under it too
+	reference = "/sbin/ipvsadm"   // Debian's ipvsadm: the judge of what the helper did
+	unitPath  = "lib/systemd/system/ipvsadm.service"
+)
+
+var layouts = []string{"debian", "redhat"}
+
+func TestMain(m *testing.M) {
+	if vmtest.InGuest() {
+		os.Exit(vmtest.Main(m))
+	}
+	dir, err := os.MkdirTemp("", "servicetest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	opts, err := hostFiles(dir)
+	status := 1
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	} else {
+		status = vmtest.Main(m, opts...)
+	}
+	os.RemoveAll(dir)
+	os.Exit(status)
+}
+
+// hostFiles builds ipvsadm, installs the service of both layouts under dir
+// (PREFIX=/usr/local, the default) and returns the options that put them,
+// and dash, into the VM.
+func hostFiles(dir string) ([]vmtest.Option, error) {
+	root, err := service.ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "bin")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "ipvsadm"), "./cmd/ipvsadm")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building ipvsadm: %v\n%s", err, out)
+	}
+	opts := []vmtest.Option{
+		vmtest.WithFile(sbin+"/ipvsadm", filepath.Join(bin, "ipvsadm")),
+		vmtest.WithMemory(1024),
+		vmtest.WithCPUs(min(runtime.NumCPU(), 4)),
+	}
+	for _, l := range []string{"ipvsadm-save", "ipvsadm-restore"} {
+		if err := os.Symlink("ipvsadm", filepath.Join(bin, l)); err != nil {
+			return nil, err
+		}
+		opts = append(opts, vmtest.WithFile(sbin+"/"+l, filepath.Join(bin, l)))
+	}
+	for _, layout := range layouts {
+		dest := filepath.Join(dir, layout)
+		if _, err := service.Make("install-service", "DESTDIR="+dest, "PREFIX=/usr/local", "LAYOUT="+layout); err != nil {
+			return nil, err
+		}
+		err := filepath.Walk(dest, func(p string, fi os.FileInfo, err error) error {
+			if err != nil || fi.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dest, p)
+			opts = append(opts, vmtest.WithFile(filepath.Join(destRoot, layout, rel), p))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if p, err := exec.LookPath("dash"); err == nil {
+		if p, err = filepath.EvalSymlinks(p); err == nil {
+			opts = append(opts, vmtest.WithFile(dash, p))
+		}
+	} // without it the dash cases fail in the guest
+	return opts, nil
+}
