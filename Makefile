@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 TEST_TIMEOUT ?= 75m
 
-.PHONY: all build deps test demo install clean bench bench-go
+.PHONY: all build deps test demo install clean bench bench-go fuzz
 
 all: build
 
@@ -81,3 +81,21 @@ install-service:
 
 clean:
 	rm -rf bin build
+
+# Every fuzz target for FUZZTIME each; inputs that found new coverage are
+# kept in each package's testdata/fuzz (which `make test` replays), and so is
+# any crasher.
+FUZZTIME ?= 75s
+FUZZ_TARGETS := \
+	internal/rule:FuzzParse internal/rule:FuzzRoundTrip \
+	internal/ipvstext:FuzzParseIPv4 internal/ipvstext:FuzzParseIPv6 internal/ipvstext:FuzzInetAton internal/ipvstext:FuzzFormatAddr \
+	internal/connections:FuzzConnections internal/proctable:FuzzRead \
+	internal/ipvs:FuzzDecodeService internal/ipvs:FuzzDecodeDestination internal/ipvs:FuzzDecodeDaemon internal/ipvs:FuzzDecodeInfoAndTimeouts
+fuzz:
+	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/github.com/ipvsadm-go/ipvsadm; \
+	for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+		if [ -d "$$cache/$$pkg/$$fn" ]; then mkdir -p $$pkg/testdata/fuzz/$$fn; \
+			ls -t "$$cache/$$pkg/$$fn" | head -50 | while read f; do cp "$$cache/$$pkg/$$fn/$$f" $$pkg/testdata/fuzz/$$fn/; done; fi; \
+	done
