@@ -103,8 +103,7 @@ func (r *Runner) Execute(c *rule.Command, restoring bool) Outcome {
 		return Outcome{Exit: true}
 	case rule.Restore:
 		if restoring {
-			fmt.Fprintf(r.Stderr, "Try `%s -h' or '%s --help' for more information.\n", r.Prog, r.Prog)
-			return Outcome{Status: 255, Exit: true}
+			return r.parseFailure(rule.TryHelpError(r.Prog))
 		}
 		return Outcome{Status: r.Restore(r.Stdin), Exit: true}
 	case rule.List:

@@ -55,6 +55,9 @@ func failf(format string, args ...any) *Error {
 	return &Error{Class: Fail, Text: fmt.Sprintf(format, args...)}
 }
 
-func tryHelp(prog string) *Error {
+// TryHelpError is the error of an invocation whose first option is not a
+// command (also of -R inside restore input): the "Try `prog -h' ..." line,
+// status 255.
+func TryHelpError(prog string) *Error {
 	return &Error{Class: TryHelp, Text: fmt.Sprintf("Try `%s -h' or '%s --help' for more information.", prog, prog)}
 }

@@ -112,7 +112,7 @@ func cStrings(args []string) []string {
 func (p *parser) parseOptions() error {
 	f, val, code := p.sc.step()
 	if code != poptOK || specOf(f).cmd == 0 {
-		return tryHelp(p.prog)
+		return TryHelpError(p.prog)
 	}
 	if c := specOf(f).cmd; c == Help || c == Version {
 		p.cmd = c
