@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// recorder records each write separately, to see where a buffer flushes.
+type recorder struct{ writes []string }
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.writes = append(r.writes, string(p))
+	return len(p), nil
+}
+
+func TestStdoutWriterBlocks(t *testing.T) {
+	rec := &recorder{}
+	w := newStdoutWriter(rec) // not a file: 4096-byte blocks, as stdio on a pipe
+	w.WriteString(strings.Repeat("a", 4000))
+	if len(rec.writes) != 0 {
+		t.Fatalf("wrote before a block was full: %d writes", len(rec.writes))
+	}
+	w.WriteString(strings.Repeat("b", 5000)) // 9000 buffered: two blocks go out
+	if len(rec.writes) != 1 || len(rec.writes[0]) != 8192 {
+		t.Fatalf("after 9000 bytes: writes of %v bytes, want one of 8192", lens(rec.writes))
+	}
+	w.Flush()
+	if len(rec.writes) != 2 || len(rec.writes[1]) != 808 {
+		t.Fatalf("after Flush: writes of %v bytes, want 8192 then 808", lens(rec.writes))
+	}
+	if got := strings.Join(rec.writes, ""); got != strings.Repeat("a", 4000)+strings.Repeat("b", 5000) {
+		t.Error("bytes changed on the way")
+	}
+}
+
+func lens(ws []string) []int {
+	var n []int
+	for _, w := range ws {
+		n = append(n, len(w))
+	}
+	return n
+}
+
+// TestRestoreScriptInput checks what the ipvsadm-restore personality feeds
+// to -R: the original script's `grep -v '^#'`, command substitution and
+// `echo "$INPUT"`.
+func TestRestoreScriptInput(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "\n"},
+		{"-A -t 1.1.1.1:80\n", "-A -t 1.1.1.1:80\n"},
+		{"# saved\n-A -t 1.1.1.1:80\n#x\n\n\n", "-A -t 1.1.1.1:80\n"},
+		{"  # indented stays\n-A -t 1.1.1.1:80", "  # indented stays\n-A -t 1.1.1.1:80\n"},
+		{"-A -t 1.1.1.1:80 \t", "-A -t 1.1.1.1:80 \t\n"},
+		{"a\n\n\nb\n\n", "a\n\n\nb\n"},
+		{"-n\n", ""},   // echo takes it as its option: no output at all
+		{"-e\n", "\n"}, // likewise, but with the newline
+		{"-x\n", "-x\n"},
+	} {
+		if got := string(shellEcho(dropComments([]byte(tc.in)))); got != tc.want {
+			t.Errorf("input %q: -R gets %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRestoreExtensions(t *testing.T) {
+	rest, opts := restoreExtensions([]string{"-R", "--test", "x", "--verbose"})
+	if !opts.Test || !opts.Verbose || strings.Join(rest, " ") != "-R x" {
+		t.Errorf("got %v %+v", rest, opts)
+	}
+	if !isRestore([]string{"--restore"}) || isRestore([]string{"-L", "-R"}) || isRestore(nil) {
+		t.Error("isRestore")
+	}
+}
+
+func TestSaveScriptUsage(t *testing.T) {
+	var stderr bytes.Buffer
+	status := saveMain(Env{Args: []string{"/usr/sbin/ipvsadm-save", "-n", "-x"}, Stderr: &stderr, Stdout: &bytes.Buffer{}})
+	want := "ipvsadm-save: Script to save the IPVS table to stdout.\n   With the -n option, prints out the table in numeric format.\n"
+	if status != 1 || stderr.String() != want {
+		t.Errorf("status %d, stderr %q", status, stderr.String())
+	}
+}
