@@ -66,6 +66,17 @@ func nested(b []byte, typ uint16, what string) ([]byte, error) {
 	return nest, nil
 }
 
+// attrSet records which attribute types (all below 64) a nest held.
+type attrSet uint64
+
+func (s *attrSet) add(t uint16) {
+	if t < 64 {
+		*s |= 1 << t
+	}
+}
+
+func (s attrSet) has(t uint16) bool { return t < 64 && s&(1<<t) != 0 }
+
 // decodeAddr turns a 16-byte union nf_inet_addr into an address of family
 // f. IPv4 addresses are the first four bytes.
 func decodeAddr(f Family, b []byte) (netip.Addr, error) {
@@ -165,7 +176,7 @@ func decodeService(b []byte) (ServiceEntry, error) {
 	var (
 		e                             ServiceEntry
 		addr, netmask, stats, stats64 []byte
-		has                           = make(map[uint16]bool, 12)
+		has                           attrSet
 	)
 	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
 		for ad.Next() {
@@ -209,7 +220,7 @@ func decodeService(b []byte) (ServiceEntry, error) {
 			default:
 				continue
 			}
-			has[t] = true
+			has.add(t)
 		}
 		return nil
 	})
@@ -227,7 +238,7 @@ func decodeService(b []byte) (ServiceEntry, error) {
 		{svcAttrTimeout, "TIMEOUT"},
 		{svcAttrNetmask, "NETMASK"},
 	} {
-		if !has[m.typ] {
+		if !has.has(m.typ) {
 			return ServiceEntry{}, invalid("service without %s", m.name)
 		}
 	}
@@ -236,7 +247,7 @@ func decodeService(b []byte) (ServiceEntry, error) {
 		// A firewall-mark service has no protocol, address or port.
 		e.Protocol, e.Port = 0, 0
 	} else {
-		if !has[svcAttrProtocol] || !has[svcAttrAddr] || !has[svcAttrPort] {
+		if !has.has(svcAttrProtocol) || !has.has(svcAttrAddr) || !has.has(svcAttrPort) {
 			return ServiceEntry{}, invalid("service without FWMARK or PROTOCOL, ADDR and PORT")
 		}
 		if e.Addr, err = decodeAddr(e.Family, addr); err != nil {
@@ -275,7 +286,7 @@ func decodeDestination(b []byte, svcFamily Family) (DestinationEntry, error) {
 	var (
 		e                    DestinationEntry
 		addr, stats, stats64 []byte
-		has                  = make(map[uint16]bool, 15)
+		has                  attrSet
 	)
 	e.Family = svcFamily
 	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
@@ -315,7 +326,7 @@ func decodeDestination(b []byte, svcFamily Family) (DestinationEntry, error) {
 			default:
 				continue
 			}
-			has[t] = true
+			has.add(t)
 		}
 		return nil
 	})
@@ -337,7 +348,7 @@ func decodeDestination(b []byte, svcFamily Family) (DestinationEntry, error) {
 		{destAttrInactConns, "INACT_CONNS"},
 		{destAttrPersistConns, "PERSIST_CONNS"},
 	} {
-		if !has[m.typ] {
+		if !has.has(m.typ) {
 			return DestinationEntry{}, invalid("destination without %s", m.name)
 		}
 	}
