@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -89,6 +90,8 @@ func (vm *VM) Run() (int, error) {
 		"-serial", "stdio", // ttyS1: the script's output
 		"-kernel", vm.Assets.Kernel, "-initrd", initrd,
 		"-append", "console=ttyS0 quiet panic=-1 oops=panic")
+	// QEMU must not outlive a test binary that is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return 0, fmt.Errorf("vmtest: %w", err)
