@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"os"
 	"testing"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/vmtest"
@@ -11,6 +12,9 @@ import (
 // differences"), and checks that the reference still behaves as the README
 // says and that ours behaves as documented.
 func TestDeliberateDifferences(t *testing.T) {
+	if target, _ := os.Readlink(oursBin + "/ipvsadm"); target == reference {
+		t.Skip("self-check mode: the reference stands on both sides")
+	}
 	for _, tc := range []struct {
 		name, step string
 		ref, ours  result
