@@ -217,8 +217,25 @@ func (c *Client) Info() (Info, error) {
 
 // Services returns every virtual service, in the kernel's order. An empty
 // table gives an empty slice and no error.
+//
+// The kernel resumes a multi-part service dump by position in a hash table
+// that every network namespace shares, so while services are added or
+// deleted (in any namespace) a dump can repeat one; Services lists each
+// service once.
 func (c *Client) Services() ([]ServiceEntry, error) {
-	return dump(c, "get services", cmdGetService, nil, decodeServiceMessage)
+	all, err := dump(c, "get services", cmdGetService, nil, decodeServiceMessage)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[ServiceKey]bool, len(all))
+	out := all[:0]
+	for _, s := range all {
+		if !seen[s.ServiceKey] {
+			seen[s.ServiceKey] = true
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // Service returns the virtual service key names; a missing service is an

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -443,4 +444,30 @@ func TestInvalidReplyThroughClient(t *testing.T) {
 			t.Errorf("error = %v, want ErrInvalidReply", err)
 		}
 	})
+}
+
+// TestServicesOnceEach: a dump that repeats a service (the kernel resumes
+// by position while another namespace changes the shared table) lists it
+// once, keeping the kernel's order.
+func TestServicesOnceEach(t *testing.T) {
+	svc := func(i int) []byte {
+		return nest(cmdAttrService,
+			attr(svcAttrAF, u16(2)), attr(svcAttrProtocol, u16(6)),
+			attr(svcAttrAddr, ip16(fmt.Sprintf("10.0.0.%d", i))),
+			attr(svcAttrPort, b16(80)), attr(svcAttrSchedName, str("wlc")),
+			attr(svcAttrFlags, u32(2), u32(0xffffffff)), attr(svcAttrTimeout, u32(0)),
+			attr(svcAttrNetmask, b32(0xffffffff)))
+	}
+	c, _ := newTestClient(t, replyWith(cmdNewService, svc(1), svc(2), svc(2), svc(3), svc(1)))
+	got, err := c.Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for _, s := range got {
+		addrs = append(addrs, s.Addr.String())
+	}
+	if want := []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}; !slices.Equal(addrs, want) {
+		t.Errorf("Services = %v, want %v", addrs, want)
+	}
 }
