@@ -77,7 +77,7 @@ MANDIR ?= $(PREFIX)/share/man
 install-service:
 	LAYOUT='$(LAYOUT)' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(PREFIX)/sbin' \
 		LIBEXECDIR='$(LIBEXECDIR)' SYSCONFDIR='$(SYSCONFDIR)' SYSTEMD_UNIT_DIR='$(SYSTEMD_UNIT_DIR)' \
-		MANDIR='$(MANDIR)' MANSRC=man sh internal/service/dist/install-service.sh
+		MANDIR='$(MANDIR)' MANSRC=cmd/ipvsadm/man sh internal/service/dist/install-service.sh
 
 clean:
 	rm -rf bin build

@@ -24,9 +24,16 @@ func (r *Runner) save(c *rule.Command) Outcome {
 	}
 	render.SortServices(services)
 	addrPort := r.saveAddrPort(c.List.Numeric)
+	table := r.readTable(render.Options{})
 	for i := range services {
 		s := &services[i]
-		if err := r.fillDestinations(s, false); err != nil {
+		// /proc has what a save line shows of a destination, except the
+		// tunnel settings: a service with a tunnelling destination is
+		// dumped on its own.
+		if d, ok := table.Destinations(s.ServiceKey); ok && !hasTunnel(d) {
+			render.SortDestinations(d)
+			s.Destinations = d
+		} else if err := r.fillDestinations(s, false); err != nil {
 			fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
 			return listFailed
 		}
@@ -52,4 +59,14 @@ func (r *Runner) saveAddrPort(numeric bool) rule.AddrPortFunc {
 	return func(_ ipvs.Family, addr netip.Addr, port uint16, proto ipvs.Protocol) string {
 		return render.AddrPort(addr, port, proto, n)
 	}
+}
+
+// hasTunnel reports whether any of dests forwards by tunnelling.
+func hasTunnel(dests []ipvs.DestinationEntry) bool {
+	for _, d := range dests {
+		if d.Method == ipvs.Tunnel {
+			return true
+		}
+	}
+	return false
 }
