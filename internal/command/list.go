@@ -58,17 +58,9 @@ func (r *Runner) list(c *rule.Command) Outcome {
 // title and every service with its servers.
 func (r *Runner) listAll(opts render.Options) Outcome {
 	render.Header(r.Stdout, r.Info)
-	entries, err := r.Backend.Services()
-	if err != nil {
-		fmt.Fprintln(r.Stderr, kernelMessage(opOther, err))
+	services, fetched := r.services(!opts.NoSort)
+	if !fetched {
 		return listFailed
-	}
-	services := make([]render.Service, len(entries))
-	for i := range entries {
-		services[i].ServiceEntry = entries[i]
-	}
-	if !opts.NoSort {
-		render.SortServices(services)
 	}
 	render.Title(r.Stdout, opts)
 	n := r.namer(opts.Numeric)
@@ -87,6 +79,24 @@ func (r *Runner) listAll(opts render.Options) Outcome {
 		services[i].Destinations = nil // done with it
 	}
 	return ok
+}
+
+// services reads every service, sorted as the original sorts them if
+// sorted; on failure it prints the message and reports false.
+func (r *Runner) services(sorted bool) ([]render.Service, bool) {
+	entries, err := r.Backend.Services()
+	if err != nil {
+		fmt.Fprintln(r.Stderr, kernelMessage(opOther, err))
+		return nil, false
+	}
+	services := make([]render.Service, len(entries))
+	for i := range entries {
+		services[i].ServiceEntry = entries[i]
+	}
+	if sorted {
+		render.SortServices(services)
+	}
+	return services, true
 }
 
 // readTable reads every service's destinations from /proc in one go when

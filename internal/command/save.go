@@ -13,16 +13,10 @@ import (
 // save is -S: every service and its servers as the command lines that
 // restore them, always sorted.
 func (r *Runner) save(c *rule.Command) Outcome {
-	entries, err := r.Backend.Services()
-	if err != nil {
-		fmt.Fprintln(r.Stderr, kernelMessage(opOther, err))
+	services, fetched := r.services(true)
+	if !fetched {
 		return listFailed
 	}
-	services := make([]render.Service, len(entries))
-	for i := range entries {
-		services[i].ServiceEntry = entries[i]
-	}
-	render.SortServices(services)
 	addrPort := r.saveAddrPort(c.List.Numeric)
 	table := r.readTable(render.Options{})
 	for i := range services {
