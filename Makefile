@@ -21,9 +21,17 @@ build:
 
 # Go modules, QEMU (apt, as root) and the VM's Debian packages (kernel,
 # busybox, the reference ipvsadm) in the cache.
+# As root it also installs the host tools some tests use (systemd-analyze,
+# man, groff, dash) with apt.
+HOST_PACKAGES := systemd man-db groff-base dash
 deps:
 	$(GO) mod download
 	$(GO) run ./internal/vmtest/cmd/vmrun -prepare
+	@if [ "$$(id -u)" = 0 ] && ! command -v systemd-analyze man groff dash >/dev/null 2>&1; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y --no-install-recommends $(HOST_PACKAGES) >/dev/null || \
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends $(HOST_PACKAGES) >/dev/null; }; \
+	fi
 
 test: deps build
 	@bad=$$(gofmt -l cmd internal); if [ -n "$$bad" ]; then echo "not gofmt-formatted:"; echo "$$bad"; exit 1; fi

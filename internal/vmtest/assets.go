@@ -89,7 +89,15 @@ func Prepare(cacheDir string, log func(format string, args ...any)) (*Assets, er
 	}
 	pkgs := append([]string{kernelPkg}, guestPackages...)
 	log("vmtest: downloading %s", strings.Join(pkgs, " "))
-	if out, err := runIn(debs, "apt-get", append([]string{"download"}, pkgs...)...); err != nil {
+	download := func() ([]byte, error) { return runIn(debs, "apt-get", append([]string{"download"}, pkgs...)...) }
+	out, err := download()
+	if err != nil && os.Geteuid() == 0 { // package lists may be stale: refresh once
+		log("vmtest: apt-get update")
+		if _, uerr := runIn("", "apt-get", "update"); uerr == nil {
+			out, err = download()
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("vmtest: apt-get download failed (as root, run 'apt-get update' first): %v\n%s", err, out)
 	}
 	tmp := root + ".tmp"
