@@ -2,15 +2,12 @@ package difftest
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -94,15 +91,8 @@ func linkReference(dir string) (string, error) {
 	return filepath.Join(dir, "ipvsadm"), nil
 }
 
-// result is what one step printed and returned.
-type result struct {
-	Stdout, Stderr string
-	Status         int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\nstdout: %q\nstderr: %q", r.Status, r.Stdout, r.Stderr)
-}
+// result is what one step printed and how it ended.
+type result = vmtest.Result
 
 // side is one of the two implementations.
 type side struct {
@@ -114,29 +104,8 @@ var sides = [2]side{{"reference", refBin}, {"ours", oursBin}}
 
 // run runs a bash script in ns as the given side.
 func (s side) run(ns *vmtest.NetNS, dir, script string) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/bash", "-c", script)
-	cmd.Env = []string{"PATH=" + s.path + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := ns.Run(cmd)
-	r := result{Stdout: stdout.String(), Stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.Status = exit.ExitCode()
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			r.Status = 128 + int(ws.Signal()) // as a shell reports it
-		}
-	case err != nil:
-		return r, err
-	}
-	if ctx.Err() != nil {
-		return r, fmt.Errorf("timed out")
-	}
-	return r, nil
+	env := []string{"PATH=" + s.path + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}
+	return ns.Exec(2*time.Minute, env, dir, "/bin/bash", "-c", script)
 }
 
 // stateScript prints the table, the timeouts and the daemons with the

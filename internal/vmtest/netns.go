@@ -1,10 +1,15 @@
 package vmtest
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -133,4 +138,45 @@ func loopbackUp() error {
 		return fmt.Errorf("set lo up: %w", err)
 	}
 	return nil
+}
+
+// Result is what a process printed and how it ended.
+type Result struct {
+	Stdout, Stderr string
+	// Status is the exit status, or 128 plus the signal's number for a
+	// process killed by a signal, as a shell reports it.
+	Status int
+}
+
+// String shows the result with its output quoted.
+func (r Result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %q\nstderr: %q", r.Status, r.Stdout, r.Stderr)
+}
+
+// Exec runs name with args inside the namespace, with environment env and
+// working directory dir (empty: the caller's), captures its output and
+// returns how it ended. The error is for a process that could not be run
+// or that did not end within timeout (it is then killed).
+func (n *NetNS) Exec(timeout time.Duration, env []string, dir, name string, args ...string) (Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env, cmd.Dir = env, dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := n.Run(cmd)
+	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return r, fmt.Errorf("%s: timed out after %s", name, timeout)
+	case errors.As(err, &exit):
+		r.Status = exit.ExitCode()
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.Status = 128 + int(ws.Signal())
+		}
+	case err != nil:
+		return r, err
+	}
+	return r, nil
 }

@@ -1,11 +1,7 @@
 package servicetest
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,11 +19,8 @@ const guestPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
 // is busybox in the VM), "dash" runs it under dash.
 var shells = []struct{ name, path string }{{"sh", ""}, {"dash", dash}}
 
-// result is what one command printed and returned.
-type result struct {
-	Stdout, Stderr string
-	Status         int
-}
+// result is what one command printed and how it ended.
+type result = vmtest.Result
 
 // svc is one installed ipvsadm.service under test: the unit of a layout,
 // the shell that runs its helper, and settings and rules files of its own
@@ -161,23 +154,9 @@ func (s *svc) must(ns *vmtest.NetNS, verb string, args ...string) result {
 // run runs argv in ns with env and returns what it did.
 func run(t testing.TB, ns *vmtest.NetNS, env []string, argv ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := ns.Run(cmd)
-	r := result{Stdout: stdout.String(), Stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.Status = exit.ExitCode()
-	case err != nil:
+	r, err := ns.Exec(2*time.Minute, env, "", argv[0], argv[1:]...)
+	if err != nil {
 		t.Fatalf("%q: %v", argv, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("%q timed out", argv)
 	}
 	return r
 }
