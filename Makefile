@@ -94,6 +94,8 @@ clean:
 # kept in each package's testdata/fuzz (which `make test` replays), and so is
 # any crasher.
 FUZZTIME ?= 75s
+# Extra flags for go test while fuzzing, e.g. FUZZFLAGS=-parallel=1 to leave a core free.
+FUZZFLAGS ?=
 FUZZ_TARGETS := \
 	internal/rule:FuzzParse internal/rule:FuzzRoundTrip \
 	internal/ipvstext:FuzzParseIPv4 internal/ipvstext:FuzzParseIPv6 internal/ipvstext:FuzzInetAton internal/ipvstext:FuzzFormatAddr \
@@ -103,7 +105,7 @@ fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/github.com/ipvsadm-go/ipvsadm; \
 	for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "== $$pkg $$fn ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./$$pkg; \
 		if [ -d "$$cache/$$pkg/$$fn" ]; then mkdir -p $$pkg/testdata/fuzz/$$fn; \
 			ls -t "$$cache/$$pkg/$$fn" | head -50 | while read f; do cp "$$cache/$$pkg/$$fn/$$f" $$pkg/testdata/fuzz/$$fn/; done; fi; \
 	done

@@ -16,8 +16,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/command"
+	"github.com/ipvsadm-go/ipvsadm/internal/connections"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/names"
+	"github.com/ipvsadm-go/ipvsadm/internal/netns"
 	"github.com/ipvsadm-go/ipvsadm/internal/proctable"
 )
 
@@ -49,15 +51,22 @@ func Main(env Env) int {
 	case "ipvsadm-restore":
 		return restoreMain(env)
 	}
-	r, status := connect(env, env.Args[0])
+	args, ext, err := takeExtensions(env.Args[1:], false)
+	if err == nil && isRestore(args) {
+		args, ext, err = takeExtensions(env.Args[1:], true)
+	}
+	if err != nil {
+		return extensionFailure(env, env.Args[0], err)
+	}
+	r, status := connect(env, env.Args[0], ext.netns)
 	if r == nil {
 		return status
 	}
-	defer r.Backend.(io.Closer).Close()
-	args := env.Args[1:]
+	defer r.Close()
+	r.JSON = ext.json
 	if isRestore(args) {
 		var stop func()
-		args, r.RestoreOptions = restoreExtensions(args)
+		r.RestoreOptions = ext.restore
 		r.RestoreOptions.Interrupt, stop = catchInterrupts()
 		defer stop()
 	}
@@ -68,16 +77,26 @@ func Main(env Env) int {
 // even looks at its arguments: on failure it runs "/sbin/modprobe -- ip_vs"
 // and tries once more; if that fails too it prints the original's two
 // lines and the status is 2.
-func connect(env Env, prog string) (*command.Runner, int) {
-	c, info, err := dial()
+func connect(env Env, prog, netnsName string) (*runner, int) {
+	var ns *netns.Namespace
+	if netnsName != "" {
+		var err error
+		if ns, err = netns.Open(netnsName); err != nil {
+			return nil, extensionFailure(env, prog, err)
+		}
+	}
+	c, info, err := dial(ns)
 	if err != nil {
 		modprobe := exec.Command("/sbin/modprobe", "--", "ip_vs")
 		modprobe.Stdout, modprobe.Stderr = os.Stdout, os.Stderr
 		if env.Stdout.(*stdoutWriter).Flush(); modprobe.Run() == nil {
-			c, info, err = dial()
+			c, info, err = dial(ns)
 		}
 	}
 	if err != nil {
+		if ns != nil {
+			ns.Close()
+		}
 		fmt.Fprintf(env.Stderr, "Can't initialize ipvs: %s\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
 			initMessage(err))
 		return nil, 2
@@ -85,7 +104,7 @@ func connect(env Env, prog string) (*command.Runner, int) {
 	if v := info.Version; uint32(v.Major)<<16|uint32(v.Minor)<<8|uint32(v.Patch) < 0x010104 {
 		fmt.Fprintf(env.Stderr, "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version %s\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n", v)
 	}
-	return &command.Runner{
+	r := &runner{Runner: command.Runner{
 		Backend:        c,
 		Info:           info,
 		Stdin:          env.Stdin,
@@ -95,12 +114,38 @@ func connect(env Env, prog string) (*command.Runner, int) {
 		Names:          names.System(),
 		PosixlyCorrect: isSet(env, "POSIXLY_CORRECT") || isSet(env, "POSIX_ME_HARDER"),
 		OpenTable:      func() (io.ReadCloser, error) { return os.Open(proctable.File) },
-	}, 0
+	}, client: c, ns: ns}
+	if ns != nil {
+		// /proc/net shows the namespace of the thread that opens the
+		// file, so the namespace's own files are opened from inside it.
+		r.OpenTable = func() (io.ReadCloser, error) { return ns.OpenProcNet(filepath.Base(proctable.File)) }
+		r.OpenConnections = func() (io.ReadCloser, error) { return ns.OpenProcNet(filepath.Base(connections.ProcFile)) }
+	}
+	return r, 0
+}
+
+// runner is a command.Runner with the resources it holds.
+type runner struct {
+	command.Runner
+	client *ipvs.Client
+	ns     *netns.Namespace
+}
+
+// Close closes the kernel connection and the namespace.
+func (r *runner) Close() {
+	r.client.Close()
+	if r.ns != nil {
+		r.ns.Close()
+	}
 }
 
 // dial connects and reads the kernel's IPVS information.
-func dial() (*ipvs.Client, ipvs.Info, error) {
-	c, err := ipvs.Dial(nil)
+func dial(ns *netns.Namespace) (*ipvs.Client, ipvs.Info, error) {
+	cfg := &ipvs.Config{}
+	if ns != nil {
+		cfg.NetNS = ns.FD()
+	}
+	c, err := ipvs.Dial(cfg)
 	if err != nil {
 		return nil, ipvs.Info{}, err
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/command"
 )
 
 // recorder records each write separately, to see where a buffer flushes.
@@ -63,10 +65,36 @@ func TestRestoreScriptInput(t *testing.T) {
 	}
 }
 
-func TestRestoreExtensions(t *testing.T) {
-	rest, opts := restoreExtensions([]string{"-R", "--test", "x", "--verbose"})
-	if !opts.Test || !opts.Verbose || strings.Join(rest, " ") != "-R x" {
-		t.Errorf("got %v %+v", rest, opts)
+func TestTakeExtensions(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		restore bool
+		rest    string
+		want    extensions
+		err     string
+	}{
+		{args: []string{"-R", "--test", "x", "--verbose"}, restore: true, rest: "-R x",
+			want: extensions{restore: command.RestoreOptions{Test: true, Verbose: true}}},
+		{args: []string{"-R", "--converge", "--dry-run"}, restore: true, rest: "-R",
+			want: extensions{restore: command.RestoreOptions{Converge: true, DryRun: true}}},
+		{args: []string{"-L", "--test"}, rest: "-L --test"}, // not a restore: left to the original's parser
+		{args: []string{"--netns", "blue", "-Ln", "--json"}, rest: "-Ln", want: extensions{netns: "blue", json: true}},
+		{args: []string{"-Ln", "--netns=/proc/1/ns/net"}, rest: "-Ln", want: extensions{netns: "/proc/1/ns/net"}},
+		{args: []string{"-A", "--", "--json"}, rest: "-A -- --json"},
+		{args: []string{"-Ln", "--netns"}, err: "option --netns needs the name of a network namespace"},
+		{args: []string{"--netns="}, err: "option --netns needs the name of a network namespace"},
+		{args: []string{"-R", "--test", "--converge"}, restore: true, err: "--test cannot be combined with --converge or --dry-run"},
+	} {
+		rest, ext, err := takeExtensions(tc.args, tc.restore)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || strings.Join(rest, " ") != tc.rest || ext != tc.want {
+			t.Errorf("%q: got %q %+v %v, want %q %+v", tc.args, rest, ext, err, tc.rest, tc.want)
+		}
 	}
 	if !isRestore([]string{"--restore"}) || isRestore([]string{"-L", "-R"}) || isRestore(nil) {
 		t.Error("isRestore")

@@ -1,29 +1,75 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/command"
 )
 
-// restoreExtensions takes this program's own restore options (--test,
-// --verbose) out of args, which must be the arguments after -R (or those
-// of ipvsadm-restore). The original knows neither: it rejects them after
-// -R ("unknown option") and its ipvsadm-restore ignores its arguments.
-func restoreExtensions(args []string) (rest []string, opts command.RestoreOptions) {
-	for _, a := range args {
-		switch a {
-		case "--test":
-			opts.Test = true
-		case "--verbose":
-			opts.Verbose = true
+// extensions are this program's own options. They are taken out of the
+// arguments before the original's parser sees them, so that with none of
+// them given every invocation behaves exactly as the original's.
+type extensions struct {
+	// netns names the network namespace to work in (--netns NAME): a name
+	// under /run/netns, as "ip netns" makes them, or a path.
+	netns string
+	// json asks a listing for JSON (--json).
+	json bool
+	// restore holds --test, --verbose, --converge and --dry-run.
+	restore command.RestoreOptions
+}
+
+// extensionError is a misused extension: the message is printed after the
+// program's name and the status is 2.
+type extensionError string
+
+func (e extensionError) Error() string { return string(e) }
+
+// takeExtensions removes this program's options from args. --netns NAME
+// (or --netns=NAME) and --json may appear anywhere before a "--"; the
+// restore options only when restore is set, that is after -R or for
+// ipvsadm-restore (the original rejects them after -R and its
+// ipvsadm-restore ignores its arguments).
+func takeExtensions(args []string, restore bool) ([]string, extensions, error) {
+	var ext extensions
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(rest, args[i:]...), ext, nil
+		case a == "--netns":
+			if i+1 >= len(args) || args[i+1] == "" {
+				return nil, ext, extensionError("option --netns needs the name of a network namespace")
+			}
+			i++
+			ext.netns = args[i]
+		case strings.HasPrefix(a, "--netns="):
+			if ext.netns = strings.TrimPrefix(a, "--netns="); ext.netns == "" {
+				return nil, ext, extensionError("option --netns needs the name of a network namespace")
+			}
+		case a == "--json":
+			ext.json = true
+		case restore && a == "--test":
+			ext.restore.Test = true
+		case restore && a == "--verbose":
+			ext.restore.Verbose = true
+		case restore && a == "--converge":
+			ext.restore.Converge = true
+		case restore && a == "--dry-run":
+			ext.restore.DryRun = true
 		default:
 			rest = append(rest, a)
 		}
 	}
-	return rest, opts
+	if ext.restore.Test && (ext.restore.Converge || ext.restore.DryRun) {
+		return nil, ext, extensionError("--test cannot be combined with --converge or --dry-run")
+	}
+	return rest, ext, nil
 }
 
 // isRestore reports whether an invocation's first argument is -R.
@@ -47,4 +93,10 @@ func catchInterrupts() (<-chan command.Interruption, func()) {
 		}
 	}()
 	return out, func() { signal.Stop(sigs); close(done) }
+}
+
+// extensionFailure prints a misused extension's message; the status is 2.
+func extensionFailure(env Env, prog string, err error) int {
+	fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+	return 2
 }

@@ -15,8 +15,15 @@ import (
 // that accepts -n, rejects any other word starting with '-' with a usage
 // text (status 1), ignores other words and runs "ipvsadm -S [-n]".
 func saveMain(env Env) int {
+	words, ext, err := takeExtensions(env.Args[1:], false)
+	if err == nil && ext.json {
+		err = extensionError("--json does not apply to " + filepath.Base(env.Args[0]))
+	}
+	if err != nil {
+		return extensionFailure(env, filepath.Base(env.Args[0]), err)
+	}
 	numeric := false
-	for _, a := range env.Args[1:] {
+	for _, a := range words {
 		switch {
 		case a == "-n":
 			numeric = true
@@ -30,7 +37,7 @@ func saveMain(env Env) int {
 	if numeric {
 		args = append(args, "-n")
 	}
-	return runIpvsadm(env, args, nil, command.RestoreOptions{})
+	return runIpvsadm(env, args, nil, ext.netns, command.RestoreOptions{})
 }
 
 // restoreMain is the ipvsadm-restore personality. The original is a shell
@@ -41,33 +48,41 @@ func saveMain(env Env) int {
 // runs connects to the kernel on its own, as the two processes of the
 // script do.
 //
-// This program's --test and --verbose (see command.RestoreOptions) work
-// here too; with --test the table is not cleared.
+// This program's --test, --verbose, --converge, --dry-run (see
+// command.RestoreOptions) and --netns work here too; with --test,
+// --converge or --dry-run the table is not cleared first.
 func restoreMain(env Env) int {
-	_, opts := restoreExtensions(env.Args[1:])
-	opts.FromEmpty = true
+	_, ext, err := takeExtensions(env.Args[1:], true)
+	if err == nil && ext.json {
+		err = extensionError("--json does not apply to " + filepath.Base(env.Args[0]))
+	}
+	if err != nil {
+		return extensionFailure(env, filepath.Base(env.Args[0]), err)
+	}
+	opts := ext.restore
+	opts.FromEmpty = !opts.Converge && !opts.DryRun
 	input, err := io.ReadAll(env.Stdin)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", filepath.Base(env.Args[0]), err)
 		return 1
 	}
-	if !opts.Test {
-		runIpvsadm(env, []string{"-C"}, nil, command.RestoreOptions{})
+	if opts.FromEmpty && !opts.Test {
+		runIpvsadm(env, []string{"-C"}, nil, ext.netns, command.RestoreOptions{})
 	}
 	interrupt, stop := catchInterrupts()
 	defer stop()
 	opts.Interrupt = interrupt
-	return runIpvsadm(env, []string{"-R"}, bytes.NewReader(shellEcho(dropComments(input))), opts)
+	return runIpvsadm(env, []string{"-R"}, bytes.NewReader(shellEcho(dropComments(input))), ext.netns, opts)
 }
 
 // runIpvsadm runs one invocation of ipvsadm (argv[0] "ipvsadm", as the
 // scripts call it through PATH).
-func runIpvsadm(env Env, args []string, stdin io.Reader, opts command.RestoreOptions) int {
-	r, status := connect(env, "ipvsadm")
+func runIpvsadm(env Env, args []string, stdin io.Reader, netnsName string, opts command.RestoreOptions) int {
+	r, status := connect(env, "ipvsadm", netnsName)
 	if r == nil {
 		return status
 	}
-	defer r.Backend.(io.Closer).Close()
+	defer r.Close()
 	r.Stdin = stdin
 	r.RestoreOptions = opts
 	return r.Main(args)

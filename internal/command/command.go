@@ -32,6 +32,9 @@ type Runner struct {
 	// plain listings then take every destination from it in one read
 	// instead of one dump per service.
 	OpenTable func() (io.ReadCloser, error)
+	// JSON makes listings print JSON (see package jsonlist) instead of
+	// the original's text.
+	JSON bool
 	// RestoreOptions are the additions to -R that were asked for.
 	RestoreOptions RestoreOptions
 }
@@ -94,6 +97,10 @@ func (r *Runner) parseFailure(err error) Outcome {
 
 // Execute carries out a parsed command.
 func (r *Runner) Execute(c *rule.Command, restoring bool) Outcome {
+	if r.JSON && c.Kind != rule.List && c.Kind != rule.Help && c.Kind != rule.Version {
+		fmt.Fprintf(r.Stderr, "%s: --json applies only to listings (-L, -l)\n", r.Prog)
+		return Outcome{Status: 2, Exit: true}
+	}
 	switch c.Kind {
 	case rule.Help:
 		io.WriteString(r.Stdout, rule.Usage(r.Prog))

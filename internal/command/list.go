@@ -30,6 +30,9 @@ func (r *Runner) namer(numeric bool) render.Namer {
 }
 
 func (r *Runner) list(c *rule.Command) Outcome {
+	if r.JSON {
+		return r.listJSON(c)
+	}
 	opts := renderOptions(c.List)
 	switch {
 	case c.List.Connection:

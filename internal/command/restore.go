@@ -21,6 +21,13 @@ type RestoreOptions struct {
 	// Verbose prefixes every error with its line number and ends with a
 	// report of what was applied and where the restore stopped.
 	Verbose bool
+	// Converge makes the kernel's table equal to what the input describes
+	// by changing only what differs (see Converge) instead of carrying the
+	// lines out one by one.
+	Converge bool
+	// DryRun prints the changes Converge would make, as command lines, and
+	// makes none.
+	DryRun bool
 	// FromEmpty says the table is cleared before the restore (as
 	// ipvsadm-restore does), so Test starts from an empty table rather
 	// than from the kernel's.
@@ -55,6 +62,9 @@ func (r *Runner) Restore(in io.Reader) int {
 	}
 	if r.RestoreOptions.Test {
 		return r.Check(in)
+	}
+	if r.RestoreOptions.Converge || r.RestoreOptions.DryRun {
+		return r.Converge(in)
 	}
 	lines := rule.NewReader(in)
 	b := batch{r: r, verbose: r.RestoreOptions.Verbose}

@@ -130,3 +130,46 @@ func tunnelFlagOption(f ipvs.TunnelFlags) string {
 	}
 	return ""
 }
+
+// FormatChange returns the command line that makes the change c (an
+// AddService, EditService, DeleteService, AddServer, EditServer or
+// DeleteServer command): Format's text for additions, the same options
+// after -E and -e for edits, only the service and server for deletions,
+// and, unlike a save line, a server's thresholds (-x, -y) when they are
+// set, so that parsing the line gives c back. Other kinds give "".
+func FormatChange(c *Command, addrPort AddrPortFunc) string {
+	add := *c
+	switch c.Kind {
+	case AddService, EditService, DeleteService:
+		add.Kind = AddService
+	case AddServer, EditServer, DeleteServer:
+		add.Kind = AddServer
+	default:
+		return ""
+	}
+	line := Format(&add, addrPort)
+	switch c.Kind {
+	case EditService:
+		return "-E" + line[len("-A"):]
+	case DeleteService:
+		// "-A <service> -s <scheduler>...": the service is what is before " -s ".
+		svc, _, _ := strings.Cut(line[len("-A "):], " -s ")
+		return "-D " + svc
+	case DeleteServer:
+		// "-a <service> -r <server> <method>...": cut the method and what follows.
+		i := strings.LastIndex(line, " -r ")
+		server, _, _ := strings.Cut(line[i+len(" -r "):], " ")
+		return "-d" + line[len("-a"):i] + " -r " + server
+	case AddServer, EditServer:
+		if c.Server.UpperThreshold != 0 {
+			line += " -x " + strconv.FormatUint(uint64(c.Server.UpperThreshold), 10)
+		}
+		if c.Server.LowerThreshold != 0 {
+			line += " -y " + strconv.FormatUint(uint64(c.Server.LowerThreshold), 10)
+		}
+		if c.Kind == EditServer {
+			return "-e" + line[len("-a"):]
+		}
+	}
+	return line
+}

@@ -89,3 +89,44 @@ func TestFormatKernelEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatChange checks that every change line parses back to the
+// command it was made from: edits keep all the settings, deletions the
+// key, servers their thresholds.
+func TestFormatChange(t *testing.T) {
+	for _, tc := range []struct{ line, edit, del string }{
+		{"-A -u 10.1.1.1:80 -s rr -p 300 -M 255.255.255.0 -o", "-E -u 10.1.1.1:80 -s rr -p 300 -M 255.255.255.0 -o", "-D -u 10.1.1.1:80"},
+		{"-A -f 200 -6 -s sed", "-E -f 200 -6 -s sed", "-D -f 200 -6"},
+		{"-A --sctp-service 10.1.1.2:3868 -s mh -b mh-fallback,mh-port", "-E --sctp-service 10.1.1.2:3868 -s mh -b mh-fallback,mh-port", "-D --sctp-service 10.1.1.2:3868"},
+		{"-a -t 10.1.1.1:80 -r 192.168.1.10:8080 -m -w 3 -x 100 -y 10", "-e -t 10.1.1.1:80 -r 192.168.1.10:8080 -m -w 3 -x 100 -y 10", "-d -t 10.1.1.1:80 -r 192.168.1.10:8080"},
+		{"-a -t [2001:db8::100]:443 -r 192.168.1.50:443 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum", "-e -t [2001:db8::100]:443 -r 192.168.1.50:443 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum", "-d -t [2001:db8::100]:443 -r 192.168.1.50:443"},
+		{"-a -f 7 -6 -r [2001:db8::12]:0 -g -w 1 -y 5", "-e -f 7 -6 -r [2001:db8::12]:0 -g -w 1 -y 5", "-d -f 7 -6 -r [2001:db8::12]:0"},
+	} {
+		add, err := parse(Tokenize(tc.line), false)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.line, err)
+		}
+		if got := FormatChange(add, nil); got != tc.line {
+			t.Errorf("FormatChange(Parse(%q)) = %q", tc.line, got)
+		}
+		for _, want := range []string{tc.edit, tc.del} {
+			c, err := parse(Tokenize(want), false)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", want, err)
+			}
+			if got := FormatChange(c, nil); got != want {
+				t.Errorf("FormatChange(Parse(%q)) = %q", want, got)
+			}
+		}
+		edit := *add
+		edit.Kind++ // AddService → EditService, AddServer → EditServer
+		if got := FormatChange(&edit, nil); got != tc.edit {
+			t.Errorf("edit of %q: %q, want %q", tc.line, got, tc.edit)
+		}
+		del := edit
+		del.Kind++ // → DeleteService, DeleteServer
+		if got := FormatChange(&del, nil); got != tc.del {
+			t.Errorf("deletion of %q: %q, want %q", tc.line, got, tc.del)
+		}
+	}
+}
