@@ -1,0 +1,337 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+)
+
+// Converge is -R (or ipvsadm-restore) with --converge or --dry-run: it
+// makes the kernel's table equal to the table the input would leave after
+// a restore onto an empty one, by changing only what differs. Services and
+// servers the input does not have are deleted, those it has with other
+// settings are edited in place (-E, -e), missing ones are added, and the
+// rest is not touched, so their connections and counters survive.
+//
+// The kernel keeps a service's servers in the order they were added, and
+// some schedulers (rr, wrr, sh, mh) depend on it; Converge keeps the
+// input's order, deleting and adding again the servers that stand in the
+// way of it.
+//
+// The whole input is read and checked first: when any line cannot be
+// parsed or makes no sense (a server of an undefined service, a service
+// added twice, a command that is not a table change), every such line is
+// reported as "line N: ..." and nothing is changed (status 1). With DryRun
+// the changes are printed on stdout as command lines and not made. A
+// change the kernel refuses is reported with the line that made it and
+// the others go on; the status is then 1.
+func (r *Runner) Converge(in io.Reader) int {
+	want, ok := r.readWanted(in)
+	if !ok {
+		return 1
+	}
+	have, err := readKernelTable(r.Backend)
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "%s: reading the kernel's table: %s\n", r.Prog, KernelMessage(err))
+		return 1
+	}
+	plan := planChanges(have, want)
+	if r.RestoreOptions.DryRun {
+		for i := range plan {
+			fmt.Fprintln(r.Stdout, rule.FormatChange(&plan[i], rule.NumericAddrPort))
+		}
+		if r.RestoreOptions.Verbose {
+			fmt.Fprintf(r.Stderr, "%s: converge: %s (dry run: nothing changed)\n", r.Prog, summarize(plan, len(want.services)))
+		}
+		return 0
+	}
+	return r.applyPlan(plan, len(want.services))
+}
+
+// applyPlan carries the changes out in batches and reports the refused
+// ones.
+func (r *Runner) applyPlan(plan []rule.Command, wanted int) int {
+	failed := 0
+	for start := 0; start < len(plan); start += batchLimit {
+		select {
+		case sig := <-r.RestoreOptions.Interrupt:
+			fmt.Fprintf(r.Stderr, "%s: converge interrupted by %s: %d of %d changes made; nothing after them was sent\n",
+				r.Prog, sig.Name, start, len(plan))
+			return sig.Status
+		default:
+		}
+		chunk := plan[start:min(start+batchLimit, len(plan))]
+		ops := make([]operation, len(chunk))
+		reqs := make([]ipvs.Request, len(chunk))
+		for i := range chunk {
+			var err error
+			if ops[i], reqs[i], err = request(&chunk[i]); err != nil {
+				panic(fmt.Sprintf("converge planned a %v", chunk[i].Kind)) // planChanges makes table changes only
+			}
+		}
+		for i, err := range r.Backend.Batch(reqs) {
+			if err != nil {
+				failed++
+				fmt.Fprintf(r.Stderr, "%s: %s: %s\n", r.Prog, rule.FormatChange(&chunk[i], rule.NumericAddrPort), kernelMessage(ops[i], err))
+			}
+		}
+	}
+	if r.RestoreOptions.Verbose {
+		fmt.Fprintf(r.Stderr, "%s: converge: %s, %d refused\n", r.Prog, summarize(plan, wanted), failed)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// summarize counts a plan's changes by kind.
+func summarize(plan []rule.Command, wanted int) string {
+	var n [rule.DeleteServer + 1]int
+	for i := range plan {
+		if k := plan[i].Kind; k <= rule.DeleteServer {
+			n[k]++
+		}
+	}
+	return fmt.Sprintf("%d changes for %d services: services %d added, %d edited, %d deleted; servers %d added, %d edited, %d deleted",
+		len(plan), wanted, n[rule.AddService], n[rule.EditService], n[rule.DeleteService],
+		n[rule.AddServer], n[rule.EditServer], n[rule.DeleteServer])
+}
+
+// tableService is a service and its servers in the order they were added.
+type tableService struct {
+	service ipvs.Service
+	dests   []ipvs.Destination
+	has     map[destKey]bool // the servers in dests, while reading the input
+}
+
+// table is a whole IPVS table: services in the order they came (the
+// input's, or the kernel's), each findable by key.
+type table struct {
+	services []*tableService
+	index    map[ipvs.ServiceKey]*tableService
+}
+
+func newTable() *table { return &table{index: map[ipvs.ServiceKey]*tableService{}} }
+
+func (t *table) add(s *tableService) {
+	t.services = append(t.services, s)
+	t.index[s.service.ServiceKey] = s
+}
+
+// readKernelTable reads every service and its servers. The kernel lists a
+// service's servers newest first; the table has them oldest first.
+func readKernelTable(b Backend) (*table, error) {
+	entries, err := b.Services()
+	if err != nil {
+		return nil, err
+	}
+	t := newTable()
+	for _, e := range entries {
+		dests, err := b.Destinations(e.ServiceKey)
+		if err != nil {
+			return nil, err
+		}
+		s := &tableService{service: e.Service, dests: make([]ipvs.Destination, len(dests))}
+		for i, d := range dests {
+			s.dests[len(dests)-1-i] = d.Destination
+		}
+		t.add(s)
+	}
+	return t, nil
+}
+
+// readWanted reads the input into the table a restore of it would leave
+// on an empty table. It reports each line it cannot use and then returns
+// false.
+func (r *Runner) readWanted(in io.Reader) (*table, bool) {
+	t := newTable()
+	lines := rule.NewReader(in)
+	problems := 0
+	report := func(line int, format string, args ...any) {
+		problems++
+		fmt.Fprintf(r.Stderr, "line %d: "+format+"\n", append([]any{line}, args...)...)
+	}
+	for {
+		args, err := lines.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(r.Stderr, "%s: reading input after line %d: %v\n", r.Prog, lines.Line(), err)
+			return nil, false
+		}
+		c, err := rule.Parse(r.Prog, args, r.parseOptions())
+		if pe, isParse := err.(*rule.Error); isParse {
+			report(lines.Line(), "%s", pe.Text)
+			continue
+		} else if err != nil {
+			report(lines.Line(), "%v", err)
+			continue
+		}
+		if msg := t.apply(c); msg != "" {
+			report(lines.Line(), "%s", msg)
+		}
+	}
+	if problems > 0 {
+		fmt.Fprintf(r.Stderr, "%s: %d problems in the input: nothing was changed\n", r.Prog, problems)
+		return nil, false
+	}
+	return t, true
+}
+
+// apply changes the table as c would, or returns why it cannot.
+func (t *table) apply(c *rule.Command) string {
+	key := c.Service.ServiceKey
+	s, exists := t.index[key]
+	switch c.Kind {
+	case rule.AddService:
+		if exists {
+			return specificMessages[opAddService][unix.EEXIST]
+		}
+		t.add(&tableService{service: c.Service, has: map[destKey]bool{}})
+		return ""
+	case rule.EditService:
+		if !exists {
+			return specificMessages[opEditService][unix.ESRCH]
+		}
+		s.service = c.Service
+		return ""
+	case rule.DeleteService:
+		if !exists {
+			return specificMessages[opDeleteService][unix.ESRCH]
+		}
+		delete(t.index, key)
+		t.services = slices.DeleteFunc(t.services, func(o *tableService) bool { return o == s })
+		return ""
+	case rule.Flush:
+		t.services, t.index = nil, map[ipvs.ServiceKey]*tableService{}
+		return ""
+	case rule.AddServer, rule.EditServer, rule.DeleteServer:
+		if !exists {
+			return specificMessages[opAddServer][unix.ESRCH]
+		}
+		k := serverKey(c.Server)
+		switch {
+		case c.Kind == rule.AddServer && s.has[k]:
+			return specificMessages[opAddServer][unix.EEXIST]
+		case c.Kind == rule.AddServer:
+			s.dests = append(s.dests, c.Server)
+			s.has[k] = true
+			return ""
+		case !s.has[k]:
+			return specificMessages[opEditServer][unix.ENOENT]
+		}
+		i := slices.IndexFunc(s.dests, func(d ipvs.Destination) bool { return serverKey(d) == k })
+		if c.Kind == rule.EditServer {
+			s.dests[i] = c.Server
+		} else {
+			s.dests = slices.Delete(s.dests, i, i+1)
+			delete(s.has, k)
+		}
+		return ""
+	}
+	return fmt.Sprintf("%s is not a change to the table: converging does not carry it out", c.Kind)
+}
+
+// sameServer reports whether a and b are the same server of a service, as
+// the kernel identifies them.
+func sameServer(a, b ipvs.Destination) bool { return serverKey(a) == serverKey(b) }
+
+func serverKey(d ipvs.Destination) destKey { return destKey{d.Addr, d.Port} }
+
+// planChanges returns the changes that turn have into want, in the order
+// to make them: services that go away first, then each wanted service in
+// the input's order with its server changes.
+func planChanges(have, want *table) []rule.Command {
+	var plan []rule.Command
+	for _, s := range have.services {
+		if _, keep := want.index[s.service.ServiceKey]; !keep {
+			plan = append(plan, serviceChange(rule.DeleteService, s.service))
+		}
+	}
+	for _, w := range want.services {
+		h, exists := have.index[w.service.ServiceKey]
+		switch {
+		case !exists:
+			plan = append(plan, serviceChange(rule.AddService, w.service))
+			for _, d := range w.dests {
+				plan = append(plan, serverChange(rule.AddServer, w.service, d))
+			}
+			continue
+		case !sameSettings(h.service, w.service):
+			plan = append(plan, serviceChange(rule.EditService, w.service))
+		}
+		plan = append(plan, planServers(w.service, h.dests, w.dests)...)
+	}
+	return plan
+}
+
+// planServers returns the changes that turn a service's servers from have
+// into want, both oldest first. The kernel adds a server after all the
+// others, so the servers kept are the longest start of want that appears
+// in have in the same order; the others in have are deleted, and want's
+// servers after that start are added in order.
+func planServers(svc ipvs.Service, have, want []ipvs.Destination) []rule.Command {
+	kept := 0 // want[:kept] is kept as it stands in have
+	byKey := make(map[destKey]ipvs.Destination, len(have))
+	for _, h := range have {
+		byKey[serverKey(h)] = h
+		if kept < len(want) && sameServer(h, want[kept]) {
+			kept++
+		}
+	}
+	keep := make(map[destKey]bool, kept)
+	for _, w := range want[:kept] {
+		keep[serverKey(w)] = true
+	}
+	var plan []rule.Command
+	for _, h := range have {
+		if !keep[serverKey(h)] {
+			plan = append(plan, serverChange(rule.DeleteServer, svc, h))
+		}
+	}
+	for _, w := range want[:kept] {
+		if !sameServerSettings(byKey[serverKey(w)], w) {
+			plan = append(plan, serverChange(rule.EditServer, svc, w))
+		}
+	}
+	for _, w := range want[kept:] {
+		plan = append(plan, serverChange(rule.AddServer, svc, w))
+	}
+	return plan
+}
+
+func serviceChange(kind rule.Kind, s ipvs.Service) rule.Command {
+	return rule.Command{Kind: kind, HasService: true, Service: s}
+}
+
+func serverChange(kind rule.Kind, s ipvs.Service, d ipvs.Destination) rule.Command {
+	return rule.Command{Kind: kind, HasService: true, Service: s, HasServer: true, Server: d}
+}
+
+// sameSettings reports whether two services with one key have the same
+// settings. The kernel marks every service it reports as hashed.
+func sameSettings(a, b ipvs.Service) bool {
+	a.Flags &^= ipvs.FlagHashed
+	b.Flags &^= ipvs.FlagHashed
+	return a == b
+}
+
+// sameServerSettings reports whether two servers of a service have the
+// same settings; tunnel settings count only for tunnelling servers.
+func sameServerSettings(a, b ipvs.Destination) bool {
+	return normalTunnel(a) == normalTunnel(b)
+}
+
+func normalTunnel(d ipvs.Destination) ipvs.Destination {
+	if d.Method != ipvs.Tunnel {
+		d.TunnelType, d.TunnelPort, d.TunnelFlags = 0, 0, 0
+	}
+	return d
+}
