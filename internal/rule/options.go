@@ -202,13 +202,15 @@ type binding struct{ p *parser }
 
 // optValue is the pflag.Value of every option: Set hands the value to the
 // parser's action for the option, in command-line order.
+// The values keep nothing themselves (the parser does), so a FlagSet
+// needs no reset between parses.
 type optValue struct {
 	spec *optSpec
 	b    *binding
-	val  string // the last value set, for String
 }
 
-func (v *optValue) String() string { return v.val }
+// String is the default value shown in pflag's usage text: none.
+func (v *optValue) String() string { return "" }
 
 func (v *optValue) Type() string {
 	if v.spec.arg == argNone {
@@ -218,7 +220,6 @@ func (v *optValue) Type() string {
 }
 
 func (v *optValue) Set(s string) error {
-	v.val = s
 	if err := v.b.p.apply(v.spec, s); err != nil {
 		return err
 	}
@@ -259,6 +260,7 @@ func specOf(f *pflag.Flag) *optSpec { return f.Value.(*optValue).spec }
 type boundFlagSet struct {
 	fs *pflag.FlagSet
 	b  *binding
+	p  parser // the parser the FlagSet is bound to while in use
 }
 
 var flagSets = sync.Pool{New: func() any {
@@ -266,14 +268,12 @@ var flagSets = sync.Pool{New: func() any {
 	return &boundFlagSet{fs: newFlagSet(b), b: b}
 }}
 
-// getFlagSet returns a FlagSet bound to p, with no flag marked Changed.
-func getFlagSet(p *parser) *boundFlagSet {
+// getFlagSet returns a FlagSet bound to its own parser, which is reset to
+// p.
+func getFlagSet(p parser) *boundFlagSet {
 	bf := flagSets.Get().(*boundFlagSet)
-	bf.b.p = p
-	bf.fs.VisitAll(func(f *pflag.Flag) {
-		f.Changed = false
-		f.Value.(*optValue).val = ""
-	})
+	bf.p = p
+	bf.b.p = &bf.p
 	return bf
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
@@ -70,11 +72,11 @@ func Parse(prog string, args []string, opts Options) (*Command, error) {
 	if len(args) == 0 {
 		return &Command{Kind: List}, nil
 	}
-	p := &parser{prog: prog, res: opts.Resolver}
+	bf := getFlagSet(parser{prog: prog, res: opts.Resolver})
+	defer putFlagSet(bf)
+	p := &bf.p
 	p.sc.args = cStrings(args)
 	p.sc.posix = opts.PosixlyCorrect
-	bf := getFlagSet(p)
-	defer putFlagSet(bf)
 	p.sc.fs = bf.fs
 	// The defaults process_options sets before parsing.
 	p.dest.Weight = 1
@@ -118,7 +120,7 @@ func (p *parser) parseOptions() error {
 		p.cmd = c
 		return nil
 	}
-	if err := p.set(f.Name, val); err != nil {
+	if err := p.set(f, val); err != nil {
 		return err
 	}
 
@@ -133,7 +135,7 @@ func (p *parser) parseOptions() error {
 		if specOf(f).cmd != 0 {
 			return failf("invalid option `%s'", p.sc.badOption())
 		}
-		if err := p.set(f.Name, val); err != nil {
+		if err := p.set(f, val); err != nil {
 			return err
 		}
 	}
@@ -168,9 +170,13 @@ func (p *parser) parseOptions() error {
 	return nil
 }
 
-// set stores an option's value through the FlagSet, which calls apply.
-func (p *parser) set(name, val string) error {
-	err := p.sc.fs.Set(name, val)
+// set hands an option's value to the flag's Value, which calls apply.
+//
+// It does not go through FlagSet.Set, which also records the flag as
+// changed, in a list that is never cleared: the flag sets are reused for
+// every line of a restore, and nothing reads that record.
+func (p *parser) set(f *pflag.Flag, val string) error {
+	err := f.Value.Set(val)
 	if err == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"strings"
 )
@@ -62,6 +63,12 @@ type Reader struct {
 	r    *bufio.Reader
 	end  bool
 	line int // number of the input line last read
+
+	// The line being read: its tokens' bytes one after the other and
+	// where each ends, and the token being read; reused line after line.
+	text []byte
+	ends []int
+	tok  []byte
 }
 
 // NewReader returns a Reader of r.
@@ -95,9 +102,10 @@ func (r *Reader) Line() int { return r.line }
 // readLine is one call of config_stream_read: a (possibly empty) token
 // list, or io.EOF where the original returns NULL.
 func (r *Reader) readLine() ([]string, error) {
-	toks := []string{}
+	r.text, r.ends = r.text[:0], r.ends[:0]
 	ntoken := 0
-	var tok []byte
+	tok := r.tok[:0]
+	defer func() { r.tok = tok }()
 	for {
 		// fscanf(stream, "%4096[^ \t\n\r]%1[ \t\n\r]", token, tail)
 		c, err := r.r.ReadByte()
@@ -122,7 +130,7 @@ func (r *Reader) readLine() ([]string, error) {
 					continue
 				}
 				if c == '\n' {
-					return toks, nil
+					return r.tokens(), nil
 				}
 				if err := r.r.UnreadByte(); err != nil {
 					return nil, err
@@ -161,16 +169,34 @@ func (r *Reader) readLine() ([]string, error) {
 				return nil, err
 			}
 		}
-		if t := cString(string(tok)); t != progToken {
-			toks = append(toks, t)
+		t := tok
+		if i := bytes.IndexByte(t, 0); i >= 0 {
+			t = t[:i] // a C string ends at its first NUL
+		}
+		if string(t) != progToken {
+			r.text = append(r.text, t...)
+			r.ends = append(r.ends, len(r.text))
 			ntoken++
 		}
 		if newline {
-			return toks, nil
+			return r.tokens(), nil
 		}
 	}
 	if ntoken == 0 {
 		return nil, io.EOF
 	}
-	return toks, nil
+	return r.tokens(), nil
+}
+
+// tokens returns the line's tokens as strings, which share one copy of
+// the line's text.
+func (r *Reader) tokens() []string {
+	text := string(r.text)
+	toks := make([]string, len(r.ends))
+	start := 0
+	for i, end := range r.ends {
+		toks[i] = text[start:end]
+		start = end
+	}
+	return toks
 }
