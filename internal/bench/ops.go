@@ -54,6 +54,15 @@ func AllOps() []Op {
 			argv: func(b Binary) []string { return []string{b.Path, "-C"} }},
 		{Name: "restore-full", Title: "ipvsadm-restore < rules (full table)", Preload: true, Stdin: true,
 			argv: func(b Binary) []string { return []string{b.Restore} }},
+		// The original can only re-apply a file by clearing the table and
+		// restoring it; ours can change only what differs.
+		{Name: "converge-full", Title: "re-apply the same rules to a full table (ours: ipvsadm-restore --converge; reference: ipvsadm-restore)", Preload: true, Stdin: true,
+			argv: func(b Binary) []string {
+				if b.Name == ImplOurs {
+					return []string{b.Restore, "--converge"}
+				}
+				return []string{b.Restore}
+			}},
 	}
 }
 
@@ -74,7 +83,7 @@ func SelectOps(list string) ([]Op, error) {
 		}
 	}
 	for n := range want {
-		return nil, fmt.Errorf("unknown operation %q (know restore, list, save, stats, clear, restore-full)", n)
+		return nil, fmt.Errorf("unknown operation %q (know restore, list, save, stats, clear, restore-full, converge-full)", n)
 	}
 	if len(ops) == 0 {
 		return nil, fmt.Errorf("no operation selected")

@@ -82,7 +82,7 @@ func Run(cfg Config) (ms []Measurement, err error) {
 		reqs := sr.Size.Requests()
 		for _, op := range cfg.Ops {
 			runs := sr.Runs
-			if op.Name == "restore-full" && cfg.FullRuns > 0 {
+			if (op.Name == "restore-full" || op.Name == "converge-full") && cfg.FullRuns > 0 {
 				runs = min(runs, cfg.FullRuns)
 			}
 			cs := []contender{

@@ -3,7 +3,7 @@
 //
 //	ipvsbench -ours PATH [-ours-restore PATH] [-ref PATH] [-ref-restore PATH]
 //	          [-sizes 1000x10:3,10000x10:3,50000x2:1] [-full-runs 1]
-//	          [-ops restore,list,save,stats,clear,restore-full] [-dir DIR]
+//	          [-ops restore,list,save,stats,clear,restore-full,converge-full] [-dir DIR]
 //	ipvsbench floor -size SIZE
 //
 // For each size it writes a deterministic rule file, then for each
@@ -71,7 +71,7 @@ func benchMain(args []string) error {
 	refRestore := fs.String("ref-restore", "/sbin/ipvsadm-restore", "the reference ipvsadm-restore")
 	sizes := fs.String("sizes", "1000x10:3,10000x10:3,50000x2:1", "rule-set sizes SERVICESxDESTS[:RUNS], comma-separated")
 	fullRuns := fs.Int("full-runs", 1, "at most this many runs of restore-full (ipvsadm-restore onto a full table) per size")
-	ops := fs.String("ops", "restore,list,save,stats,clear,restore-full", "operations to time, comma-separated")
+	ops := fs.String("ops", "restore,list,save,stats,clear,restore-full,converge-full", "operations to time, comma-separated")
 	dir := fs.String("dir", "/tmp/ipvsbench", "scratch directory")
 	busybox := fs.String("busybox", "busybox", "the busybox whose time applet starts and measures each command")
 	if err := fs.Parse(args); err != nil {
