@@ -63,12 +63,21 @@ bench: deps build
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/
 
-# The binary and its two links, then the service (install-service).
+# The binary and its two links, the bash completion (one file, registering
+# all three names; the two links let bash-completion load it on demand for
+# any of them), then the service (install-service). BASHCOMPDIR is where
+# bash-completion looks: $(PREFIX)/share/bash-completion/completions is on
+# its default path (XDG_DATA_DIRS) for PREFIX=/usr and PREFIX=/usr/local.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 bin/ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm
 	ln -sf ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm-save
 	ln -sf ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm-restore
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 cmd/ipvsadm/completion/ipvsadm.bash $(DESTDIR)$(BASHCOMPDIR)/ipvsadm
+	ln -sf ipvsadm $(DESTDIR)$(BASHCOMPDIR)/ipvsadm-save
+	ln -sf ipvsadm $(DESTDIR)$(BASHCOMPDIR)/ipvsadm-restore
 	$(MAKE) --no-print-directory install-service
 
 # ipvsadm.service, its helper, the settings file and an empty rules file of

@@ -45,10 +45,16 @@ func Main(env Env) int {
 	defer stdout.Flush()
 	env.Stdout = stdout
 
-	switch filepath.Base(env.Args[0]) {
+	switch base := filepath.Base(env.Args[0]); base {
 	case "ipvsadm-save":
+		if status := checkNetns(env, base, false); status != 0 {
+			return status
+		}
 		return saveMain(env)
 	case "ipvsadm-restore":
+		if status := checkNetns(env, base, true); status != 0 {
+			return status
+		}
 		return restoreMain(env)
 	}
 	args, ext, err := takeExtensions(env.Args[1:], false)
@@ -71,6 +77,26 @@ func Main(env Env) int {
 		defer stop()
 	}
 	return r.Main(args)
+}
+
+// checkNetns makes sure that the namespace named by --netns, if any, can be
+// opened, before a script personality (prog) reads its input or runs
+// anything: they run ipvsadm once or twice, each run opening the namespace
+// on its own, which would report the failure under the name "ipvsadm",
+// and for ipvsadm-restore twice. The failure is reported once, under the
+// personality's name, with status 2. A misused option is left to the
+// personality to report.
+func checkNetns(env Env, prog string, restore bool) int {
+	_, ext, err := takeExtensions(env.Args[1:], restore)
+	if err != nil || ext.netns == "" {
+		return 0
+	}
+	ns, err := netns.Open(ext.netns)
+	if err != nil {
+		return extensionFailure(env, prog, err)
+	}
+	ns.Close()
+	return 0
 }
 
 // connect opens the kernel connection the way the original does before it

@@ -15,7 +15,7 @@ import (
 // them given every invocation behaves exactly as the original's.
 type extensions struct {
 	// netns names the network namespace to work in (--netns NAME): a name
-	// under /run/netns, as "ip netns" makes them, or a path.
+	// under /var/run/netns, as "ip netns" makes them, or a path.
 	netns string
 	// json asks a listing for JSON (--json).
 	json bool

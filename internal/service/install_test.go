@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -32,6 +33,7 @@ func TestMakeInstall(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkBinary(t, dest)
+			checkCompletion(t, dest)
 			checkUnit(t, dest, layout)
 			checkHelper(t, dest, layout)
 			for other, files := range layoutFiles {
@@ -104,6 +106,49 @@ func checkBinary(t *testing.T, dest string) {
 		if target, err := os.Readlink(p); err != nil || target != "ipvsadm" {
 			t.Errorf("%s: link to %q (%v), want ipvsadm", p, target, err)
 		}
+	}
+}
+
+// completionDir is where make install PREFIX=/usr puts the bash completion.
+const completionDir = "usr/share/bash-completion/completions"
+
+// checkCompletion checks the bash completion: the file as in the source
+// tree, the links for ipvsadm-save and ipvsadm-restore; and, when the
+// bash-completion package is installed, that its on-demand loader finds
+// the completion of each of the three names there.
+func checkCompletion(t *testing.T, dest string) {
+	t.Helper()
+	checkFile(t, dest, filepath.Join(completionDir, "ipvsadm"), 0o644)
+	if got, want := readFile(t, filepath.Join(dest, completionDir, "ipvsadm")),
+		readFile(t, "../../cmd/ipvsadm/completion/ipvsadm.bash"); got != want {
+		t.Errorf("%s/ipvsadm differs from cmd/ipvsadm/completion/ipvsadm.bash", completionDir)
+	}
+	for _, l := range []string{"ipvsadm-save", "ipvsadm-restore"} {
+		p := filepath.Join(dest, completionDir, l)
+		if target, err := os.Readlink(p); err != nil || target != "ipvsadm" {
+			t.Errorf("%s: link to %q (%v), want ipvsadm", p, target, err)
+		}
+	}
+	const loader = "/usr/share/bash-completion/bash_completion"
+	bash, err := exec.LookPath("bash")
+	if err != nil || !exists(loader) {
+		t.Logf("bash or bash-completion (%s) missing: on-demand loading not checked", loader)
+		return
+	}
+	// BASH_COMPLETION_USER_DIR puts the staged directory first on the
+	// loader's path.
+	script := `source ` + loader + ` >/dev/null 2>&1
+for cmd in ipvsadm-restore ipvsadm-save ipvsadm; do
+	complete -r "$cmd" 2>/dev/null
+	__load_completion "$cmd" || { echo "$cmd: not loaded"; continue; }
+	complete -p "$cmd"
+done`
+	cmd := exec.Command(bash, "--norc", "--noprofile", "-c", script)
+	cmd.Env = append(os.Environ(), "BASH_COMPLETION_USER_DIR="+filepath.Join(dest, "usr/share/bash-completion"))
+	out, err := cmd.CombinedOutput()
+	want := "complete -F _ipvsadm_go ipvsadm-restore\ncomplete -F _ipvsadm_go ipvsadm-save\ncomplete -F _ipvsadm_go ipvsadm\n"
+	if err != nil || string(out) != want {
+		t.Errorf("bash-completion loading the staged completion: %v\n%s\nwant:\n%s", err, out, want)
 	}
 }
 
