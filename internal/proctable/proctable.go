@@ -31,18 +31,33 @@ import (
 // namespace.
 const File = "/proc/net/ip_vs"
 
-// Table holds the destinations of every service the text listed.
+// Table holds the destinations of every service the text listed, compactly
+// (a large table holds hundreds of thousands): all of them in one slice,
+// each service's a span of it.
 type Table struct {
-	dests map[ipvs.ServiceKey][]ipvs.DestinationEntry
+	all   []entry
+	dests map[ipvs.ServiceKey]span
 	// ambiguous holds firewall marks listed more than once: the text does
 	// not say a service's family, so an IPv4 and an IPv6 service with the
 	// same mark cannot be told apart.
 	ambiguous map[uint32]bool
 }
 
+// entry is what the text says of a destination.
+type entry struct {
+	addr                     netip.Addr
+	port                     uint16
+	family                   ipvs.Family
+	method                   ipvs.ForwardMethod
+	weight, active, inactive uint32
+}
+
+// span is where a service's destinations are in Table.all.
+type span struct{ start, end int32 }
+
 // Destinations returns the destinations of the service key names, in the
-// kernel's order, and whether the table knows that service.
-// The zero Table knows no service.
+// kernel's order, and whether the table knows that service; the slice is
+// the caller's. The zero Table knows no service.
 func (t *Table) Destinations(key ipvs.ServiceKey) ([]ipvs.DestinationEntry, bool) {
 	if t.dests == nil {
 		return nil, false
@@ -53,13 +68,23 @@ func (t *Table) Destinations(key ipvs.ServiceKey) ([]ipvs.DestinationEntry, bool
 		}
 		key = ipvs.ServiceKey{FWMark: key.FWMark}
 	}
-	d, ok := t.dests[key]
-	return d, ok
+	sp, ok := t.dests[key]
+	if !ok {
+		return nil, false
+	}
+	out := make([]ipvs.DestinationEntry, 0, sp.end-sp.start)
+	for _, d := range t.all[sp.start:sp.end] {
+		out = append(out, ipvs.DestinationEntry{
+			Destination: ipvs.Destination{Family: d.family, Addr: d.addr, Port: d.port, Method: d.method, Weight: d.weight},
+			ActiveConns: d.active, InactiveConns: d.inactive,
+		})
+	}
+	return out, true
 }
 
 // Read parses the text of File.
 func Read(r io.Reader) (*Table, error) {
-	t := &Table{dests: map[ipvs.ServiceKey][]ipvs.DestinationEntry{}, ambiguous: map[uint32]bool{}}
+	t := &Table{dests: map[ipvs.ServiceKey]span{}, ambiguous: map[uint32]bool{}}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
 		cur  ipvs.ServiceKey
@@ -84,7 +109,10 @@ func Read(r io.Reader) (*Table, error) {
 			if perr != nil {
 				return nil, fmt.Errorf("%s line %d: %w", File, n, perr)
 			}
-			t.dests[cur] = append(t.dests[cur], d)
+			t.all = append(t.all, d)
+			sp := t.dests[cur]
+			sp.end = int32(len(t.all))
+			t.dests[cur] = sp
 			continue
 		}
 		key, perr := parseService(line)
@@ -95,7 +123,7 @@ func Read(r io.Reader) (*Table, error) {
 			t.ambiguous[key.FWMark] = true
 		}
 		cur, have = key, true
-		t.dests[key] = t.dests[key][:0:0]
+		t.dests[key] = span{int32(len(t.all)), int32(len(t.all))}
 	}
 }
 
@@ -128,29 +156,26 @@ func parseService(line string) (ipvs.ServiceKey, error) {
 var methods = map[string]ipvs.ForwardMethod{"Masq": ipvs.Masquerade, "Local": ipvs.Local, "Tunnel": ipvs.Tunnel, "Route": ipvs.Route}
 
 // parseDestination reads "ADDR:PORT      METHOD WEIGHT ACTIVE INACTIVE".
-func parseDestination(s string) (ipvs.DestinationEntry, error) {
+func parseDestination(s string) (entry, error) {
 	f := strings.Fields(s)
 	if len(f) != 5 {
-		return ipvs.DestinationEntry{}, fmt.Errorf("malformed destination %q", s)
+		return entry{}, fmt.Errorf("malformed destination %q", s)
 	}
 	family, addr, port, err := parseAddrPort(f[0])
 	if err != nil {
-		return ipvs.DestinationEntry{}, err
+		return entry{}, err
 	}
 	method, ok := methods[f[1]]
 	if !ok {
-		return ipvs.DestinationEntry{}, fmt.Errorf("unknown forwarding method %q", f[1])
+		return entry{}, fmt.Errorf("unknown forwarding method %q", f[1])
 	}
 	var n [3]uint64
 	for i := range n {
 		if n[i], err = strconv.ParseUint(f[2+i], 10, 32); err != nil {
-			return ipvs.DestinationEntry{}, fmt.Errorf("malformed number %q", f[2+i])
+			return entry{}, fmt.Errorf("malformed number %q", f[2+i])
 		}
 	}
-	return ipvs.DestinationEntry{
-		Destination: ipvs.Destination{Family: family, Addr: addr, Port: port, Method: method, Weight: uint32(n[0])},
-		ActiveConns: uint32(n[1]), InactiveConns: uint32(n[2]),
-	}, nil
+	return entry{addr: addr, port: port, family: family, method: method, weight: uint32(n[0]), active: uint32(n[1]), inactive: uint32(n[2])}, nil
 }
 
 // parseAddrPort reads "0A000001:0050" or "[2001:0db8:...:0001]:0050".
