@@ -11,6 +11,7 @@ import (
 	"github.com/ipvsadm-go/ipvsadm/internal/proctable"
 	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+	"golang.org/x/sys/unix"
 )
 
 // renderOptions maps the parsed list options to render's.
@@ -87,7 +88,7 @@ func (r *Runner) listAll(opts render.Options) Outcome {
 // services reads every service, sorted as the original sorts them if
 // sorted; on failure it prints the message and reports false.
 func (r *Runner) services(sorted bool) ([]render.Service, bool) {
-	entries, err := r.Backend.Services()
+	entries, err := retryInterrupted(r.Backend.Services)
 	if err != nil {
 		fmt.Fprintln(r.Stderr, kernelMessage(opOther, err))
 		return nil, false
@@ -100,6 +101,27 @@ func (r *Runner) services(sorted bool) ([]render.Service, bool) {
 		render.SortServices(services)
 	}
 	return services, true
+}
+
+// dumpAttempts is how many times a listing reads a dump that the kernel
+// marks interrupted (ipvs.ErrDumpInterrupted: the table changed meanwhile)
+// before it gives up.
+const dumpAttempts = 3
+
+// retryInterrupted calls read again while its dump is interrupted, at most
+// dumpAttempts times in all. Giving up, it returns an error that also
+// matches EAGAIN, whose text ("Resource temporarily unavailable") is what
+// the listing then prints.
+func retryInterrupted[T any](read func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := read()
+		if !errors.Is(err, ipvs.ErrDumpInterrupted) {
+			return v, err
+		}
+		if attempt == dumpAttempts {
+			return v, fmt.Errorf("%w (%d reads in a row): %w", err, attempt, unix.EAGAIN)
+		}
+	}
 }
 
 // readTable reads every service's destinations from /proc in one go when
@@ -125,7 +147,7 @@ func (r *Runner) readTable(opts render.Options) *proctable.Table {
 
 // fillDestinations reads a service's servers, sorted unless noSort.
 func (r *Runner) fillDestinations(s *render.Service, noSort bool) error {
-	dests, err := r.Backend.Destinations(s.ServiceKey)
+	dests, err := retryInterrupted(func() ([]ipvs.DestinationEntry, error) { return r.Backend.Destinations(s.ServiceKey) })
 	if err != nil {
 		return err
 	}

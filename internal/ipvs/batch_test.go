@@ -17,24 +17,19 @@ import (
 // portOf returns the service port of a request's attributes.
 func portOf(t *testing.T, data []byte) uint16 {
 	t.Helper()
-	var port uint16
-	err := decodeAttrs(data, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			if ad.Type() == cmdAttrService {
-				ad.Nested(func(nad *netlink.AttributeDecoder) error {
-					for nad.Next() {
-						if nad.Type() == svcAttrPort {
-							port = u16be(nad)
-						}
-					}
-					return nil
-				})
-			}
-		}
-		return nil
-	})
+	svc, err := nested(data, cmdAttrService, "service")
 	if err != nil {
-		t.Fatal(err)
+		return 0 // no service: not a request the test counts
+	}
+	var port uint16
+	r := attrReader{b: svc}
+	for r.next() {
+		if r.typ == svcAttrPort {
+			port = r.be16()
+		}
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
 	return port
 }

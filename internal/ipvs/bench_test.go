@@ -63,3 +63,32 @@ func BenchmarkEncodeRestore(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(reqs)), "ns/request")
 }
+
+// benchDestinationReply is one message of a GET_DEST dump as the kernel
+// sends it (6.1): every attribute, with 32- and 64-bit counters.
+func benchDestinationReply() []byte {
+	var stats32, stats64 [][]byte
+	for t := uint16(1); t <= 10; t++ {
+		stats32 = append(stats32, attr(t, u32(uint32(t)*1000)))
+		stats64 = append(stats64, attr(t, u64(uint64(t)*1000)))
+	}
+	return nest(cmdAttrDest,
+		attr(destAttrAddr, ip16("172.16.0.1")), attr(destAttrPort, b16(80)),
+		attr(destAttrFwdMethod, u32(0)), attr(destAttrWeight, u32(1)),
+		attr(destAttrUThresh, u32(0)), attr(destAttrLThresh, u32(0)),
+		attr(destAttrActiveConns, u32(3)), attr(destAttrInactConns, u32(4)), attr(destAttrPersistConns, u32(0)),
+		nest(destAttrStats, stats32...), attr(destAttrAddrFamily, u16(2)), nest(destAttrStats64, stats64...),
+		attr(destAttrTunType, u8(0)), attr(destAttrTunPort, b16(0)), attr(destAttrTunFlags, u16(0)))
+}
+
+// BenchmarkDecodeDestination measures decoding one destination of a
+// dump, what -Ln --stats does for every destination.
+func BenchmarkDecodeDestination(b *testing.B) {
+	msg := benchDestinationReply()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeDestinationMessage(msg, INET); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

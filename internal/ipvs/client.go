@@ -3,7 +3,9 @@ package ipvs
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
+	"time"
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
@@ -15,7 +17,64 @@ type Config struct {
 	// NetNS is a file descriptor of a network namespace to open the socket
 	// in; 0 means the current namespace.
 	NetNS int
+	// ReceiveBufferSize, if positive, sets the socket's receive buffer
+	// (SO_RCVBUF) in bytes; the kernel doubles it and keeps it between its
+	// minimum and net.core.rmem_max. 0 keeps the system's default. Tests set
+	// it small to make the kernel drop replies (ENOBUFS; see Batch).
+	ReceiveBufferSize int
 }
+
+// ErrDumpInterrupted is returned, wrapped in an *Error, by a listing whose
+// dump the kernel marked interrupted (NLM_F_DUMP_INTR): the table changed
+// while it was being read, so what was read may miss or repeat entries.
+// Reading again is the remedy. (The IPVS family of Linux 6.1 never sets the
+// flag; this guards against a kernel that does.)
+var ErrDumpInterrupted = errors.New("dump interrupted: the table changed while it was being read (NLM_F_DUMP_INTR)")
+
+// repliesLost is the error of a request some of whose replies the kernel
+// dropped because the socket's receive buffer was full: the receive failed
+// with ENOBUFS. It matches unix.ENOBUFS.
+type repliesLost struct {
+	outcome string // what this means for the request
+}
+
+func (e repliesLost) Error() string {
+	return "receive buffer overflow (ENOBUFS): kernel replies were lost; " + e.outcome
+}
+
+// Unwrap returns unix.ENOBUFS.
+func (repliesLost) Unwrap() error { return unix.ENOBUFS }
+
+var (
+	lostDump    = repliesLost{"the listing may be incomplete"}
+	lostOutcome = repliesLost{"the request was carried out, but whether it succeeded is unknown"}
+)
+
+// drainWait bounds each receive after the kernel dropped replies
+// (ENOBUFS). By then everything still to come is queued: the kernel answers
+// a request while it handles the sendmsg, and makes the next part of a dump
+// while the previous one is read. So a receive that waits this long has
+// found the queue empty; the wait is paid once per overflow.
+const drainWait = 200 * time.Millisecond
+
+// overflowed reports whether a receive failed because the kernel dropped
+// messages for a full receive buffer: ENOBUFS from recvmsg itself, not an
+// NLMSG_ERROR reply (which carries a sequence number).
+func overflowed(err error) bool {
+	var oe *netlink.OpError
+	return errors.As(err, &oe) && oe.Sequence == 0 && errors.Is(err, unix.ENOBUFS)
+}
+
+// drainUntil arms (or re-arms) the read deadline after an overflow, so
+// that reading the rest of the queue cannot block; it reports false when
+// the socket has no deadlines (then nothing more can safely be read).
+func drainUntil(set func(time.Time) error) bool {
+	return set(time.Now().Add(drainWait)) == nil
+}
+
+// drained reports a receive that timed out: after an overflow, the queue
+// is empty.
+func drained(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
 // ErrNotSupported is returned (wrapped in an *Error) by Dial when the kernel
 // has no IPVS generic-netlink family, typically because the ip_vs module is
@@ -67,6 +126,11 @@ type Client struct {
 	conn   *genetlink.Conn
 	nl     *netlink.Conn // the conn under conn, for Batch; nil in some tests
 	family uint16        // the IPVS family's dynamic id
+	// raw runs dumps on the socket directly where the platform allows
+	// (see rawDumper); nil means through the netlink package.
+	raw interface {
+		dump(c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) error) error
+	}
 }
 
 // Dial opens a generic-netlink socket and looks the IPVS family up once for
@@ -101,6 +165,15 @@ func (c *Client) Close() error { return c.conn.Close() }
 // with NLMSG_DONE instead, other requests with the ack. Messages with
 // another sequence number (left over from an earlier, failed exchange) are
 // skipped. Errors are wrapped as *Error for op.
+//
+// A dump that the kernel marks interrupted (NLM_F_DUMP_INTR on any of its
+// messages) is read to its end and reported as ErrDumpInterrupted. When
+// the kernel drops replies for a full receive buffer (ENOBUFS), the rest of
+// the queue is read: a request whose own ack or error is still there gets
+// it; otherwise, and always for a dump, the error matches unix.ENOBUFS and
+// says that replies were lost. Reading the queue empty leaves nothing of
+// this exchange (such as the rest of a dump) to be mistaken for the reply
+// to a later one.
 func (c *Client) execute(op string, cmd uint8, flags netlink.HeaderFlags, attrs []byte) ([]genetlink.Message, error) {
 	req := genetlink.Message{
 		Header: genetlink.Header{Command: cmd, Version: genlVersion},
@@ -113,41 +186,82 @@ func (c *Client) execute(op string, cmd uint8, flags netlink.HeaderFlags, attrs 
 	seq := sent.Header.Sequence
 	dump := flags&netlink.Dump == netlink.Dump
 
-	var replies []genetlink.Message
+	var (
+		replies     []genetlink.Message
+		interrupted bool // a message of the dump has NLM_F_DUMP_INTR
+		lost        bool // the kernel dropped replies: reading the queue empty
+	)
+	defer func() {
+		if lost {
+			_ = c.conn.SetReadDeadline(time.Time{})
+		}
+	}()
+	lostErr := func() error {
+		if dump {
+			return &Error{Op: op, Err: lostDump}
+		}
+		return &Error{Op: op, Err: lostOutcome}
+	}
 	for {
 		gmsgs, nmsgs, err := c.conn.Receive()
 		if err != nil {
 			var oe *netlink.OpError
-			if !errors.As(err, &oe) {
+			switch {
+			case lost && drained(err):
+				return nil, lostErr() // our ack or error was not in the queue
+			case overflowed(err):
+				if lost = drainUntil(c.conn.SetReadDeadline); !lost {
+					return nil, lostErr()
+				}
+				continue
+			case !errors.As(err, &oe):
 				// Not from the netlink layer: a message too short for a
 				// generic-netlink header.
 				return nil, &Error{Op: op, Err: invalid("%v", err)}
-			}
-			if oe.Sequence != 0 && oe.Sequence != seq {
+			case oe.Sequence != 0 && oe.Sequence != seq:
+				if lost {
+					drainUntil(c.conn.SetReadDeadline)
+				}
 				continue // an error for an earlier request
 			}
 			return nil, opError(op, err)
 		}
-		ours := false
+		if lost {
+			drainUntil(c.conn.SetReadDeadline)
+		}
+		ours, end := false, false
 		for i, m := range nmsgs {
 			if m.Header.Sequence != seq {
 				continue
 			}
 			ours = true
+			if m.Header.Flags&netlink.DumpInterrupted != 0 {
+				interrupted = true
+			}
 			switch m.Header.Type {
 			case netlink.Error, netlink.Done: // ack (errno 0) or end of dump
-				return replies, nil
+				end = true
 			case netlink.Noop, netlink.Overrun:
-				continue
+			default:
+				replies = append(replies, gmsgs[i])
 			}
-			replies = append(replies, gmsgs[i])
+			if end {
+				break
+			}
 		}
 		// The netlink package reads a dump up to and without its DONE: one
 		// Receive with something of ours, or with nothing at all (an empty
 		// dump), is the whole dump. Dumps are not acked.
-		if dump && (ours || len(nmsgs) == 0) {
-			return replies, nil
+		end = end || dump && (ours || len(nmsgs) == 0)
+		switch {
+		case !end, lost && dump:
+			// After an overflow a dump is read on until the queue is
+			// empty: it is reported lost whatever arrives.
+			continue
+		case interrupted:
+			return nil, &Error{Op: op, Err: ErrDumpInterrupted}
 		}
+		return replies, nil
 	}
 }
 
@@ -166,6 +280,18 @@ func (c *Client) single(op string, cmd uint8, attrs []byte) ([]byte, error) {
 
 // dump runs a dump request and decodes each reply with fn.
 func dump[T any](c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) (T, error)) ([]T, error) {
+	if c.raw != nil {
+		out := make([]T, 0, 16)
+		err := c.raw.dump(c, op, cmd, attrs, func(b []byte) error {
+			v, err := fn(b)
+			out = append(out, v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	msgs, err := c.execute(op, cmd, netlink.Dump, attrs)
 	if err != nil {
 		return nil, err
@@ -179,26 +305,6 @@ func dump[T any](c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) 
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// encode encodes the attributes fn adds; nil fn means no attributes.
-func encode(fn func(ae *netlink.AttributeEncoder)) ([]byte, error) {
-	if fn == nil {
-		return nil, nil
-	}
-	ae := netlink.NewAttributeEncoder()
-	fn(ae)
-	return ae.Encode()
-}
-
-// withService encodes a SERVICE nest holding s, plus whatever more adds.
-func withService(s Service, more func(ae *netlink.AttributeEncoder)) func(ae *netlink.AttributeEncoder) {
-	return func(ae *netlink.AttributeEncoder) {
-		ae.Nested(cmdAttrService, serviceNest(s))
-		if more != nil {
-			more(ae)
-		}
-	}
 }
 
 // Info returns the kernel's IPVS version and connection table size.
@@ -243,11 +349,9 @@ func (c *Client) Services() ([]ServiceEntry, error) {
 func (c *Client) Service(key ServiceKey) (ServiceEntry, error) {
 	const op = "get service"
 	// ipvsadm -L <service> sends the full nest with netmask 0.
-	attrs, err := encode(withService(keyService(key, 0), nil))
-	if err != nil {
-		return ServiceEntry{}, &Error{Op: op, Err: err}
-	}
-	b, err := c.single(op, cmdGetService, attrs)
+	w := newAttrWriter()
+	w.service(keyService(key, 0))
+	b, err := c.single(op, cmdGetService, w.b)
 	if err != nil {
 		return ServiceEntry{}, err
 	}
@@ -261,17 +365,37 @@ func (c *Client) Service(key ServiceKey) (ServiceEntry, error) {
 // Destinations returns the destinations of the service key names, in the
 // kernel's order (newest first). The kernel answers an unknown service
 // with an empty list.
+//
+// The kernel resumes a multi-part destination dump by position in the
+// service's list, and adds destinations at its front, so while
+// destinations are added a dump can repeat one (seen in the VM:
+// robusttest's TestListingDuringChanges); Destinations lists each
+// destination (address and port) once.
 func (c *Client) Destinations(key ServiceKey) ([]DestinationEntry, error) {
 	const op = "get destinations"
-	attrs, err := encode(func(ae *netlink.AttributeEncoder) {
-		ae.Nested(cmdAttrService, keyNest(key))
-	})
-	if err != nil {
-		return nil, &Error{Op: op, Err: err}
-	}
-	return dump(c, op, cmdGetDest, attrs, func(b []byte) (DestinationEntry, error) {
+	w := newAttrWriter()
+	w.serviceKey(key)
+	all, err := dump(c, op, cmdGetDest, w.b, func(b []byte) (DestinationEntry, error) {
 		return decodeDestinationMessage(b, key.Family)
 	})
+	if err != nil || len(all) < 2 {
+		return all, err
+	}
+	type destKey struct {
+		family Family
+		addr   netip.Addr
+		port   uint16
+	}
+	seen := make(map[destKey]bool, len(all))
+	out := all[:0]
+	for _, d := range all {
+		k := destKey{d.Family, d.Addr, d.Port}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // Timeouts returns the TCP, TCP FIN and UDP connection timeouts.

@@ -3,6 +3,8 @@
 package ipvs
 
 import (
+	"fmt"
+
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -23,10 +25,17 @@ func dial(cfg *Config) (*Client, error) {
 	// to match them to it, and small replies keep a batch's errors well
 	// within the socket's receive buffer. Older kernels lack the option.
 	_ = nc.SetOption(netlink.CapAcknowledge, true)
+	if cfg.ReceiveBufferSize > 0 {
+		if err := nc.SetReadBuffer(cfg.ReceiveBufferSize); err != nil {
+			_ = nc.Close()
+			return nil, opError("dial", fmt.Errorf("setting the receive buffer to %d bytes: %w", cfg.ReceiveBufferSize, err))
+		}
+	}
 	c, err := initClient(genetlink.NewConn(nc))
 	if err != nil {
 		return nil, err // initClient closed nc
 	}
 	c.nl = nc
+	c.raw = newRawDumper()
 	return c, nil
 }

@@ -1,13 +1,12 @@
 package ipvs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
 	"time"
-
-	"github.com/mdlayher/netlink"
 )
 
 // ErrInvalidReply is wrapped by every error about a kernel reply that cannot
@@ -20,45 +19,74 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidReply, fmt.Sprintf(format, args...))
 }
 
-// decodeAttrs runs fn over the attributes in b and wraps any framing or
-// length error, from the decoder or from fn, in ErrInvalidReply.
-func decodeAttrs(b []byte, fn func(ad *netlink.AttributeDecoder) error) error {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return invalid("%v", err)
-	}
-	if err := fn(ad); err != nil {
-		if errors.Is(err, ErrInvalidReply) {
-			return err
-		}
-		return invalid("%v", err)
-	}
-	if err := ad.Err(); err != nil {
-		if errors.Is(err, ErrInvalidReply) {
-			return err
-		}
-		return invalid("%v", err)
-	}
-	return nil
+// attrReader walks the netlink attributes of b in place (without copying
+// them, unlike netlink.AttributeDecoder: listings decode tens of
+// attributes per destination). A framing error or a value of the wrong
+// size stops the walk; err then says why, wrapping ErrInvalidReply.
+type attrReader struct {
+	b    []byte // what is left after the current attribute
+	typ  uint16 // the current attribute's type, without the flag bits
+	data []byte // the current attribute's value
+	err  error
 }
+
+// nlaTypeMask drops NLA_F_NESTED and NLA_F_NET_BYTEORDER from a type.
+const nlaTypeMask = 0x3fff
+
+// next moves to the next attribute and reports whether there is one.
+func (r *attrReader) next() bool {
+	if r.err != nil || len(r.b) == 0 {
+		return false
+	}
+	if len(r.b) < 4 {
+		r.err = invalid("attribute header of %d bytes", len(r.b))
+		return false
+	}
+	n := int(binary.NativeEndian.Uint16(r.b))
+	if n < 4 || n > len(r.b) {
+		r.err = invalid("attribute of length %d with %d bytes left", n, len(r.b))
+		return false
+	}
+	r.typ = binary.NativeEndian.Uint16(r.b[2:]) & nlaTypeMask
+	r.data = r.b[4:n]
+	r.b = r.b[min((n+3)&^3, len(r.b)):]
+	return true
+}
+
+// sized returns the value if it has n bytes; otherwise it stops the walk.
+func (r *attrReader) sized(n int, what string) []byte {
+	if len(r.data) != n {
+		r.err = invalid("attribute %d is not a %s: %d bytes", r.typ, what, len(r.data))
+		r.b = nil
+		return make([]byte, n)
+	}
+	return r.data
+}
+
+func (r *attrReader) u8() uint8   { return r.sized(1, "u8")[0] }
+func (r *attrReader) u16() uint16 { return binary.NativeEndian.Uint16(r.sized(2, "u16")) }
+func (r *attrReader) u32() uint32 { return binary.NativeEndian.Uint32(r.sized(4, "u32")) }
+func (r *attrReader) u64() uint64 { return binary.NativeEndian.Uint64(r.sized(8, "u64")) }
+
+// be16 reads a network-order u16.
+func (r *attrReader) be16() uint16 { return binary.BigEndian.Uint16(r.sized(2, "u16")) }
+
+// str reads a NUL-terminated string (every trailing NUL is dropped).
+func (r *attrReader) str() string { return string(bytes.TrimRight(r.data, "\x00")) }
 
 // nested returns the contents of the top-level attribute typ of a reply
 // message's payload, which must be present.
 func nested(b []byte, typ uint16, what string) ([]byte, error) {
-	var (
-		nest  []byte
-		found bool
-	)
-	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			if ad.Type() == typ {
-				nest, found = ad.Bytes(), true
-			}
+	var nest []byte
+	found := false
+	r := attrReader{b: b}
+	for r.next() {
+		if r.typ == typ {
+			nest, found = r.data, true
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 	if !found {
 		return nil, invalid("no %s attribute", what)
@@ -95,58 +123,43 @@ func decodeAddr(f Family, b []byte) (netip.Addr, error) {
 	return netip.Addr{}, invalid("address of unknown family %d", uint16(f))
 }
 
-// u16be reads a network-order u16 attribute.
-func u16be(ad *netlink.AttributeDecoder) uint16 {
-	var v uint16
-	ad.Do(func(b []byte) error {
-		if len(b) != 2 {
-			return invalid("attribute %d is not a u16: %d bytes", ad.Type(), len(b))
-		}
-		v = binary.BigEndian.Uint16(b)
-		return nil
-	})
-	return v
-}
-
 // decodeStats decodes a STATS (is64 false) or STATS64 (is64 true) nest.
 func decodeStats(b []byte, is64 bool) (Stats, error) {
 	var s Stats
-	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			var p *uint64
-			switch ad.Type() {
-			case statsConns:
-				p = &s.Connections
-			case statsInPkts:
-				p = &s.PacketsIn
-			case statsOutPkts:
-				p = &s.PacketsOut
-			case statsInBytes:
-				p = &s.BytesIn
-			case statsOutBytes:
-				p = &s.BytesOut
-			case statsCPS:
-				p = &s.CPS
-			case statsInPPS:
-				p = &s.PPSIn
-			case statsOutPPS:
-				p = &s.PPSOut
-			case statsInBPS:
-				p = &s.BPSIn
-			case statsOutBPS:
-				p = &s.BPSOut
-			default:
-				continue // IPVS_STATS_ATTR_PAD and anything newer
-			}
-			if is64 || ad.Type() == statsInBytes || ad.Type() == statsOutBytes {
-				*p = ad.Uint64()
-			} else {
-				*p = uint64(ad.Uint32())
-			}
+	r := attrReader{b: b}
+	for r.next() {
+		var p *uint64
+		switch r.typ {
+		case statsConns:
+			p = &s.Connections
+		case statsInPkts:
+			p = &s.PacketsIn
+		case statsOutPkts:
+			p = &s.PacketsOut
+		case statsInBytes:
+			p = &s.BytesIn
+		case statsOutBytes:
+			p = &s.BytesOut
+		case statsCPS:
+			p = &s.CPS
+		case statsInPPS:
+			p = &s.PPSIn
+		case statsOutPPS:
+			p = &s.PPSOut
+		case statsInBPS:
+			p = &s.BPSIn
+		case statsOutBPS:
+			p = &s.BPSOut
+		default:
+			continue // IPVS_STATS_ATTR_PAD and anything newer
 		}
-		return nil
-	})
-	return s, err
+		if is64 || r.typ == statsInBytes || r.typ == statsOutBytes {
+			*p = r.u64()
+		} else {
+			*p = uint64(r.u32())
+		}
+	}
+	return s, r.err
 }
 
 // pickStats decodes STATS64 if present, else STATS, else returns zeros.
@@ -178,54 +191,41 @@ func decodeService(b []byte) (ServiceEntry, error) {
 		addr, netmask, stats, stats64 []byte
 		has                           attrSet
 	)
-	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			t := ad.Type()
-			switch t {
-			case svcAttrAF:
-				e.Family = Family(ad.Uint16())
-			case svcAttrProtocol:
-				e.Protocol = Protocol(ad.Uint16())
-			case svcAttrAddr:
-				addr = ad.Bytes()
-			case svcAttrPort:
-				e.Port = u16be(ad)
-			case svcAttrFWMark:
-				e.FWMark = ad.Uint32()
-			case svcAttrSchedName:
-				e.Scheduler = ad.String()
-			case svcAttrPEName:
-				e.PE = ad.String()
-			case svcAttrFlags:
-				ad.Do(func(b []byte) error {
-					if len(b) != 8 {
-						return invalid("service flags of %d bytes", len(b))
-					}
-					flags := binary.NativeEndian.Uint32(b[:4])
-					mask := binary.NativeEndian.Uint32(b[4:])
-					e.Flags = ServiceFlags(flags & mask)
-					return nil
-				})
-			case svcAttrTimeout:
-				e.Timeout = time.Duration(ad.Uint32()) * time.Second
-			case svcAttrNetmask:
-				netmask = ad.Bytes()
-				if len(netmask) != 4 {
-					return invalid("service netmask of %d bytes", len(netmask))
-				}
-			case svcAttrStats:
-				stats = ad.Bytes()
-			case svcAttrStats64:
-				stats64 = ad.Bytes()
-			default:
-				continue
-			}
-			has.add(t)
+	r := attrReader{b: b}
+	for r.next() {
+		switch r.typ {
+		case svcAttrAF:
+			e.Family = Family(r.u16())
+		case svcAttrProtocol:
+			e.Protocol = Protocol(r.u16())
+		case svcAttrAddr:
+			addr = r.data
+		case svcAttrPort:
+			e.Port = r.be16()
+		case svcAttrFWMark:
+			e.FWMark = r.u32()
+		case svcAttrSchedName:
+			e.Scheduler = r.str()
+		case svcAttrPEName:
+			e.PE = r.str()
+		case svcAttrFlags:
+			v := r.sized(8, "flags and mask pair")
+			e.Flags = ServiceFlags(binary.NativeEndian.Uint32(v[:4]) & binary.NativeEndian.Uint32(v[4:]))
+		case svcAttrTimeout:
+			e.Timeout = time.Duration(r.u32()) * time.Second
+		case svcAttrNetmask:
+			netmask = r.sized(4, "netmask")
+		case svcAttrStats:
+			stats = r.data
+		case svcAttrStats64:
+			stats64 = r.data
+		default:
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return ServiceEntry{}, err
+		has.add(r.typ)
+	}
+	if r.err != nil {
+		return ServiceEntry{}, r.err
 	}
 
 	for _, m := range []struct {
@@ -250,6 +250,7 @@ func decodeService(b []byte) (ServiceEntry, error) {
 		if !has.has(svcAttrProtocol) || !has.has(svcAttrAddr) || !has.has(svcAttrPort) {
 			return ServiceEntry{}, invalid("service without FWMARK or PROTOCOL, ADDR and PORT")
 		}
+		var err error
 		if e.Addr, err = decodeAddr(e.Family, addr); err != nil {
 			return ServiceEntry{}, err
 		}
@@ -261,6 +262,7 @@ func decodeService(b []byte) (ServiceEntry, error) {
 		e.Netmask = binary.BigEndian.Uint32(netmask)
 	}
 
+	var err error
 	if e.Stats, err = pickStats(stats, stats64); err != nil {
 		return ServiceEntry{}, err
 	}
@@ -289,49 +291,46 @@ func decodeDestination(b []byte, svcFamily Family) (DestinationEntry, error) {
 		has                  attrSet
 	)
 	e.Family = svcFamily
-	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			t := ad.Type()
-			switch t {
-			case destAttrAddrFamily:
-				e.Family = Family(ad.Uint16())
-			case destAttrAddr:
-				addr = ad.Bytes()
-			case destAttrPort:
-				e.Port = u16be(ad)
-			case destAttrFwdMethod:
-				e.Method = ForwardMethod(ad.Uint32())
-			case destAttrWeight:
-				e.Weight = ad.Uint32()
-			case destAttrUThresh:
-				e.UpperThreshold = ad.Uint32()
-			case destAttrLThresh:
-				e.LowerThreshold = ad.Uint32()
-			case destAttrActiveConns:
-				e.ActiveConns = ad.Uint32()
-			case destAttrInactConns:
-				e.InactiveConns = ad.Uint32()
-			case destAttrPersistConns:
-				e.PersistentConns = ad.Uint32()
-			case destAttrStats:
-				stats = ad.Bytes()
-			case destAttrStats64:
-				stats64 = ad.Bytes()
-			case destAttrTunType:
-				e.TunnelType = TunnelType(ad.Uint8())
-			case destAttrTunPort:
-				e.TunnelPort = u16be(ad)
-			case destAttrTunFlags:
-				e.TunnelFlags = TunnelFlags(ad.Uint16())
-			default:
-				continue
-			}
-			has.add(t)
+	r := attrReader{b: b}
+	for r.next() {
+		switch r.typ {
+		case destAttrAddrFamily:
+			e.Family = Family(r.u16())
+		case destAttrAddr:
+			addr = r.data
+		case destAttrPort:
+			e.Port = r.be16()
+		case destAttrFwdMethod:
+			e.Method = ForwardMethod(r.u32())
+		case destAttrWeight:
+			e.Weight = r.u32()
+		case destAttrUThresh:
+			e.UpperThreshold = r.u32()
+		case destAttrLThresh:
+			e.LowerThreshold = r.u32()
+		case destAttrActiveConns:
+			e.ActiveConns = r.u32()
+		case destAttrInactConns:
+			e.InactiveConns = r.u32()
+		case destAttrPersistConns:
+			e.PersistentConns = r.u32()
+		case destAttrStats:
+			stats = r.data
+		case destAttrStats64:
+			stats64 = r.data
+		case destAttrTunType:
+			e.TunnelType = TunnelType(r.u8())
+		case destAttrTunPort:
+			e.TunnelPort = r.be16()
+		case destAttrTunFlags:
+			e.TunnelFlags = TunnelFlags(r.u16())
+		default:
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return DestinationEntry{}, err
+		has.add(r.typ)
+	}
+	if r.err != nil {
+		return DestinationEntry{}, r.err
 	}
 
 	for _, m := range []struct {
@@ -353,6 +352,7 @@ func decodeDestination(b []byte, svcFamily Family) (DestinationEntry, error) {
 		}
 	}
 
+	var err error
 	if e.Addr, err = decodeAddr(e.Family, addr); err != nil {
 		return DestinationEntry{}, err
 	}
@@ -381,35 +381,29 @@ func decodeDaemon(b []byte) (Daemon, error) {
 		group, group6  []byte
 		state, ifn, id bool
 	)
-	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			switch ad.Type() {
-			case daemonAttrState:
-				d.State, state = DaemonState(ad.Uint32()), true
-			case daemonAttrMcastIfn:
-				d.Interface, ifn = ad.String(), true
-			case daemonAttrSyncID:
-				d.SyncID, id = ad.Uint32(), true
-			case daemonAttrSyncMaxLen:
-				d.MaxLen = ad.Uint16()
-			case daemonAttrMcastPort:
-				d.Port = ad.Uint16()
-			case daemonAttrMcastTTL:
-				d.TTL = ad.Uint8()
-			case daemonAttrMcastGroup:
-				if group = ad.Bytes(); len(group) != 4 {
-					return invalid("daemon IPv4 group of %d bytes", len(group))
-				}
-			case daemonAttrMcastGroup6:
-				if group6 = ad.Bytes(); len(group6) != 16 {
-					return invalid("daemon IPv6 group of %d bytes", len(group6))
-				}
-			}
+	r := attrReader{b: b}
+	for r.next() {
+		switch r.typ {
+		case daemonAttrState:
+			d.State, state = DaemonState(r.u32()), true
+		case daemonAttrMcastIfn:
+			d.Interface, ifn = r.str(), true
+		case daemonAttrSyncID:
+			d.SyncID, id = r.u32(), true
+		case daemonAttrSyncMaxLen:
+			d.MaxLen = r.u16()
+		case daemonAttrMcastPort:
+			d.Port = r.u16()
+		case daemonAttrMcastTTL:
+			d.TTL = r.u8()
+		case daemonAttrMcastGroup:
+			group = r.sized(4, "daemon IPv4 group")
+		case daemonAttrMcastGroup6:
+			group6 = r.sized(16, "daemon IPv6 group")
 		}
-		return nil
-	})
-	if err != nil {
-		return Daemon{}, err
+	}
+	if r.err != nil {
+		return Daemon{}, r.err
 	}
 	switch {
 	case !state:
@@ -439,21 +433,19 @@ func decodeInfo(b []byte) (Info, error) {
 		info             Info
 		version, tabSize bool
 	)
-	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			switch ad.Type() {
-			case infoAttrVersion:
-				v := ad.Uint32()
-				info.Version = Version{Major: uint8(v >> 16), Minor: uint8(v >> 8), Patch: uint8(v)}
-				version = true
-			case infoAttrConnTabSize:
-				info.ConnTableSize, tabSize = ad.Uint32(), true
-			}
+	r := attrReader{b: b}
+	for r.next() {
+		switch r.typ {
+		case infoAttrVersion:
+			v := r.u32()
+			info.Version = Version{Major: uint8(v >> 16), Minor: uint8(v >> 8), Patch: uint8(v)}
+			version = true
+		case infoAttrConnTabSize:
+			info.ConnTableSize, tabSize = r.u32(), true
 		}
-		return nil
-	})
-	if err != nil {
-		return Info{}, err
+	}
+	if r.err != nil {
+		return Info{}, r.err
 	}
 	if !version || !tabSize {
 		return Info{}, invalid("info without VERSION or CONN_TAB_SIZE")
@@ -465,21 +457,19 @@ func decodeInfo(b []byte) (Info, error) {
 // is optional and zero when absent.
 func decodeTimeouts(b []byte) (Timeouts, error) {
 	var t Timeouts
-	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			switch ad.Type() {
-			case cmdAttrTimeoutTCP:
-				t.TCP = time.Duration(ad.Uint32()) * time.Second
-			case cmdAttrTimeoutTCPFin:
-				t.TCPFin = time.Duration(ad.Uint32()) * time.Second
-			case cmdAttrTimeoutUDP:
-				t.UDP = time.Duration(ad.Uint32()) * time.Second
-			}
+	r := attrReader{b: b}
+	for r.next() {
+		switch r.typ {
+		case cmdAttrTimeoutTCP:
+			t.TCP = time.Duration(r.u32()) * time.Second
+		case cmdAttrTimeoutTCPFin:
+			t.TCPFin = time.Duration(r.u32()) * time.Second
+		case cmdAttrTimeoutUDP:
+			t.UDP = time.Duration(r.u32()) * time.Second
 		}
-		return nil
-	})
-	if err != nil {
-		return Timeouts{}, err
+	}
+	if r.err != nil {
+		return Timeouts{}, r.err
 	}
 	return t, nil
 }

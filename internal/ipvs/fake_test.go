@@ -7,7 +7,9 @@ import (
 	"errors"
 	"iter"
 	"net/netip"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mdlayher/genetlink"
@@ -33,6 +35,19 @@ type fakeKernel struct {
 	perDgram int           // dump parts per datagram
 	lose     bool          // drop every answer to IPVS requests
 
+	// The receive buffer, modelled on the kernel's: with capacity > 0 the
+	// queue holds that many datagrams of replies; one more is dropped,
+	// and so is every later one until the queue is read empty
+	// (congested), and the next Receive fails with ENOBUFS (overrun).
+	// Dump parts are never dropped, as the kernel makes them only when
+	// there is room.
+	capacity  int
+	congested bool
+	overrun   bool
+	dropped   int                 // datagrams dropped
+	deadline  bool                // a read deadline is set: an empty queue times out
+	dumpFlags netlink.HeaderFlags // added to every dump part, such as netlink.DumpInterrupted
+
 	requests []netlink.Message   // every IPVS request, as sent
 	sends    int                 // Send and SendMessages calls for IPVS
 	queue    [][]netlink.Message // datagrams waiting to be received
@@ -56,13 +71,38 @@ func (k *fakeKernel) SendMessages(ms []netlink.Message) error {
 }
 
 func (k *fakeKernel) Receive() ([]netlink.Message, error) {
+	if k.overrun {
+		k.overrun = false
+		return nil, os.NewSyscallError("recvmsg", unix.ENOBUFS)
+	}
 	if len(k.queue) == 0 {
+		if k.deadline {
+			return nil, os.ErrDeadlineExceeded
+		}
 		return nil, errors.New("fake kernel: nothing to receive (a real socket would block)")
 	}
 	d := k.queue[0]
 	k.queue = k.queue[1:]
+	if len(k.queue) == 0 {
+		k.congested = false
+	}
 	return d, nil
 }
+
+// deliver queues a datagram of replies, or drops it when the receive
+// buffer is full (see capacity).
+func (k *fakeKernel) deliver(d []netlink.Message) {
+	if k.capacity > 0 && (k.congested || len(k.queue) >= k.capacity) {
+		k.congested, k.overrun = true, true
+		k.dropped++
+		return
+	}
+	k.queue = append(k.queue, d)
+}
+
+func (k *fakeKernel) SetDeadline(t time.Time) error     { return k.SetReadDeadline(t) }
+func (k *fakeKernel) SetReadDeadline(t time.Time) error { k.deadline = !t.IsZero(); return nil }
+func (k *fakeKernel) SetWriteDeadline(time.Time) error  { return nil }
 
 func (k *fakeKernel) ReceiveIter() iter.Seq2[netlink.Message, error] {
 	return func(yield func(netlink.Message, error) bool) {
@@ -148,7 +188,7 @@ func (k *fakeKernel) process(req netlink.Message) {
 		if !errors.As(err, &errno) {
 			k.t.Fatalf("handler error is not an errno: %v", err)
 		}
-		k.queue = append(k.queue, []netlink.Message{ack(req, errno)})
+		k.deliver([]netlink.Message{ack(req, errno)})
 		return
 	}
 
@@ -172,7 +212,7 @@ func (k *fakeKernel) process(req netlink.Message) {
 			n := min(per, len(replies))
 			d := append([]netlink.Message(nil), replies[:n]...)
 			for i := range d {
-				d[i].Header.Flags |= netlink.Multi
+				d[i].Header.Flags |= netlink.Multi | k.dumpFlags
 			}
 			replies = replies[n:]
 			if len(replies) == 0 && n < per {
@@ -187,10 +227,10 @@ func (k *fakeKernel) process(req netlink.Message) {
 		return
 	}
 	for _, r := range replies {
-		k.queue = append(k.queue, []netlink.Message{r})
+		k.deliver([]netlink.Message{r})
 	}
 	if req.Header.Flags&netlink.Acknowledge != 0 {
-		k.queue = append(k.queue, []netlink.Message{ack(req, 0)})
+		k.deliver([]netlink.Message{ack(req, 0)})
 	}
 }
 

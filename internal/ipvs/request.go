@@ -2,6 +2,7 @@ package ipvs
 
 import (
 	"errors"
+	"time"
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
@@ -20,37 +21,46 @@ type Request struct {
 // Op names the request's operation, as in Error.Op.
 func (r Request) Op() string { return r.op }
 
-// newRequest encodes the attributes fn adds (none if fn is nil).
-func newRequest(op string, cmd uint8, fn func(ae *netlink.AttributeEncoder)) Request {
-	attrs, err := encode(fn)
-	return Request{op: op, cmd: cmd, attrs: attrs, err: err}
+// newRequest is a request of cmd with the attributes w holds (none if w
+// is nil).
+func newRequest(op string, cmd uint8, w *attrWriter) Request {
+	r := Request{op: op, cmd: cmd}
+	if w != nil {
+		r.attrs = w.b
+	}
+	return r
+}
+
+// serviceRequest is a request with one SERVICE nest holding s.
+func serviceRequest(op string, cmd uint8, s Service) Request {
+	w := newAttrWriter()
+	w.service(s)
+	return newRequest(op, cmd, w)
 }
 
 // NewServiceRequest adds the virtual service s (NEW_SERVICE).
 func NewServiceRequest(s Service) Request {
-	return newRequest("new service", cmdNewService, withService(s, nil))
+	return serviceRequest("new service", cmdNewService, s)
 }
 
 // UpdateServiceRequest changes the virtual service s.ServiceKey to s's
 // settings (SET_SERVICE). An empty s.PE removes the persistence engine.
 func UpdateServiceRequest(s Service) Request {
-	return newRequest("update service", cmdSetService, withService(s, nil))
+	return serviceRequest("update service", cmdSetService, s)
 }
 
 // DeleteServiceRequest removes the virtual service key (DEL_SERVICE).
 func DeleteServiceRequest(key ServiceKey) Request {
-	return newRequest("delete service", cmdDelService, withService(keyService(key, defaultNetmask(key.Family)), nil))
+	return serviceRequest("delete service", cmdDelService, keyService(key, defaultNetmask(key.Family)))
 }
 
 // destRequest is a destination command: the service nest for key, then the
 // destination nest for d.
 func destRequest(op string, cmd uint8, key ServiceKey, d Destination) Request {
-	return newRequest(op, cmd, withService(keyService(key, defaultNetmask(key.Family)), func(ae *netlink.AttributeEncoder) {
-		ae.Nested(cmdAttrDest, func(nae *netlink.AttributeEncoder) error {
-			encodeDestination(nae, key.Family, d)
-			return nil
-		})
-	}))
+	w := newAttrWriter()
+	w.service(keyService(key, defaultNetmask(key.Family)))
+	w.destination(key.Family, d)
+	return newRequest(op, cmd, w)
 }
 
 // NewDestinationRequest adds d to the virtual service key (NEW_DEST).
@@ -73,31 +83,25 @@ func DeleteDestinationRequest(key ServiceKey, d Destination) Request {
 // SetTimeoutsRequest sets the connection timeouts (SET_CONFIG); zero
 // leaves a timeout unchanged.
 func SetTimeoutsRequest(t Timeouts) Request {
-	return newRequest("set timeouts", cmdSetConfig, func(ae *netlink.AttributeEncoder) {
-		encodeTimeouts(ae, t)
-	})
+	w := newAttrWriter()
+	w.timeouts(t)
+	return newRequest("set timeouts", cmdSetConfig, w)
 }
 
 // StartDaemonRequest starts a connection-synchronisation daemon
 // (NEW_DAEMON).
 func StartDaemonRequest(d Daemon) Request {
-	return newRequest("start daemon", cmdNewDaemon, func(ae *netlink.AttributeEncoder) {
-		ae.Nested(cmdAttrDaemon, func(nae *netlink.AttributeEncoder) error {
-			encodeStartDaemon(nae, d)
-			return nil
-		})
-	})
+	w := newAttrWriter()
+	w.startDaemon(d)
+	return newRequest("start daemon", cmdNewDaemon, w)
 }
 
 // StopDaemonRequest stops a connection-synchronisation daemon
 // (DEL_DAEMON); only d.State, d.Interface and d.SyncID are sent.
 func StopDaemonRequest(d Daemon) Request {
-	return newRequest("stop daemon", cmdDelDaemon, func(ae *netlink.AttributeEncoder) {
-		ae.Nested(cmdAttrDaemon, func(nae *netlink.AttributeEncoder) error {
-			encodeStopDaemon(nae, d)
-			return nil
-		})
-	})
+	w := newAttrWriter()
+	w.stopDaemon(d)
+	return newRequest("stop daemon", cmdDelDaemon, w)
 }
 
 // ZeroAllRequest zeroes every counter (ZERO without attributes).
@@ -106,7 +110,7 @@ func ZeroAllRequest() Request { return newRequest("zero", cmdZero, nil) }
 // ZeroRequest zeroes the counters of the service key and its destinations
 // (ZERO with a service nest).
 func ZeroRequest(key ServiceKey) Request {
-	return newRequest("zero", cmdZero, withService(keyService(key, defaultNetmask(key.Family)), nil))
+	return serviceRequest("zero", cmdZero, keyService(key, defaultNetmask(key.Family)))
 }
 
 // FlushRequest removes every virtual service (FLUSH).
@@ -142,6 +146,9 @@ const batchWindow = 64
 // request: nil for success, or an *Error as Do would return it. The kernel
 // carries on after a failing request, so every request is tried; only a
 // transport failure (which all later requests then report) stops the batch.
+// Replies the kernel drops for a full receive buffer do not stop it: the
+// requests whose verdict was lost report an error matching unix.ENOBUFS
+// (see window).
 func (c *Client) Batch(reqs []Request) []error {
 	errs := make([]error, len(reqs))
 	if c.nl == nil { // a Client over a bare genetlink.Conn: no SendMessages
@@ -165,9 +172,15 @@ func (c *Client) Batch(reqs []Request) []error {
 // window sends reqs in one sendmsg, asking for an ack only on the last,
 // and stores the kernel's verdict on each in errs. It returns a transport
 // error, after storing it in errs for every request whose fate is unknown.
+//
+// If the kernel drops replies because the socket's receive buffer is full
+// (the receive fails with ENOBUFS), it has still carried out every request
+// of the window. The replies that did fit are read, and every request after
+// the latest of them gets an error matching unix.ENOBUFS that says its
+// reply may have been lost; the next window goes on as usual.
 func (c *Client) window(reqs []Request, errs []error) error {
 	msgs := make([]netlink.Message, 0, len(reqs))
-	index := make([]int, 0, len(reqs)) // msgs[i] is reqs[index[i]]
+	index := make([]int, 0, len(reqs)) // msgs[k] is reqs[index[k]]
 	for i, r := range reqs {
 		if errs[i] = r.valid(); errs[i] != nil {
 			continue
@@ -204,24 +217,60 @@ func (c *Client) window(reqs []Request, errs []error) error {
 	if err != nil {
 		return fail(err)
 	}
-	bySeq := make(map[uint32]int, len(sent))
+	bySeq := make(map[uint32]int, len(sent)) // sequence number to k
 	for k, m := range sent {
-		bySeq[m.Header.Sequence] = index[k]
+		bySeq[m.Header.Sequence] = k
 	}
 	last := sent[len(sent)-1].Header.Sequence
 
+	var (
+		lost   bool // the kernel dropped replies: reading the queue empty
+		latest = -1 // the k of the latest reply of this window read
+	)
+	defer func() {
+		if lost {
+			_ = c.nl.SetReadDeadline(time.Time{})
+		}
+	}()
+	// giveUp marks the requests after the latest reply read. The kernel
+	// queues a window's replies while it handles the sendmsg, in order, and
+	// once it drops one for a full buffer it drops every later one too (the
+	// socket stays congested until it is read empty). So each request up to
+	// the latest reply read has its verdict (no error reply: success), and
+	// each later one may have lost its error.
+	giveUp := func() {
+		for _, i := range index[latest+1:] {
+			if errs[i] == nil {
+				errs[i] = &Error{Op: reqs[i].op, Err: lostOutcome}
+			}
+		}
+	}
 	for {
 		replies, err := c.nl.Receive()
 		if err != nil {
 			var oe *netlink.OpError
-			if !errors.As(err, &oe) || oe.Sequence == 0 {
+			switch {
+			case lost && drained(err):
+				giveUp()
+				return nil
+			case overflowed(err):
+				if lost = drainUntil(c.nl.SetReadDeadline); !lost {
+					giveUp()
+					return nil
+				}
+				continue
+			case !errors.As(err, &oe) || oe.Sequence == 0:
 				return fail(err)
 			}
-			if i, ok := bySeq[oe.Sequence]; ok {
-				errs[i] = opError(reqs[i].op, err)
+			if k, ok := bySeq[oe.Sequence]; ok {
+				errs[index[k]] = opError(reqs[index[k]].op, err)
+				latest = max(latest, k)
 			}
 			if oe.Sequence == last {
 				return nil
+			}
+			if lost {
+				drainUntil(c.nl.SetReadDeadline)
 			}
 			continue
 		}
@@ -229,6 +278,9 @@ func (c *Client) window(reqs []Request, errs []error) error {
 			if m.Header.Type == netlink.Error && m.Header.Sequence == last {
 				return nil // the final ack: the kernel has run the window
 			}
+		}
+		if lost {
+			drainUntil(c.nl.SetReadDeadline)
 		}
 	}
 }

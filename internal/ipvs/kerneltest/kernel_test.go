@@ -615,3 +615,115 @@ func TestBatch(t *testing.T) {
 		t.Errorf("%d destinations after the batch, want %d", total, want)
 	}
 }
+
+// TestReceiveBufferOverflow gives a socket the smallest receive buffer the
+// kernel allows and sends windows of failing requests: the kernel carries
+// out every request but drops the error replies that no longer fit, and
+// the receive fails with ENOBUFS. Batch must report the requests whose
+// replies were read with their verdicts and every later request of the
+// window as lost (ENOBUFS), never as a success; the client must stay in
+// step; and dumps, which the kernel makes only while there is room, must
+// still come back complete.
+func TestReceiveBufferOverflow(t *testing.T) {
+	c, ns := dial(t)
+	tiny, err := ipvs.Dial(&ipvs.Config{NetNS: ns.FD(), ReceiveBufferSize: 1})
+	must(t, err)
+	defer tiny.Close()
+	key := func(set byte, i int) ipvs.ServiceKey {
+		return ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.AddrFrom4([4]byte{10, set, byte(i >> 8), byte(i)}), Port: 80}
+	}
+	const n = 64
+
+	// Every request fails: deletes of services that do not exist.
+	var reqs []ipvs.Request
+	for i := 0; i < n; i++ {
+		reqs = append(reqs, ipvs.DeleteServiceRequest(key(9, i)))
+	}
+	known, lost := tally(t, "deletes", tiny.Batch(reqs), func(int) unix.Errno { return unix.ESRCH })
+	t.Logf("%d failing deletes in one window: %d error replies read, %d reported lost", n, known, lost)
+	if lost == 0 {
+		t.Fatalf("no reply was lost with the smallest receive buffer: the test provokes nothing")
+	}
+
+	// Successes among failures: new services, each followed by a
+	// duplicate of a service that exists.
+	var dups []ipvs.Request
+	for i := 0; i < n/2; i++ {
+		dups = append(dups, ipvs.NewServiceRequest(service(key(1, i), "rr")))
+	}
+	for i, err := range c.Batch(dups) {
+		if err != nil {
+			t.Fatalf("setup %d: %v", i, err)
+		}
+	}
+	reqs = reqs[:0]
+	for i := 0; i < n/2; i++ {
+		reqs = append(reqs, ipvs.NewServiceRequest(service(key(2, i), "wlc")), ipvs.NewServiceRequest(service(key(1, i), "rr")))
+	}
+	known, lost = tally(t, "mixed", tiny.Batch(reqs), func(i int) unix.Errno {
+		if i%2 == 1 {
+			return unix.EEXIST
+		}
+		return 0
+	})
+	t.Logf("%d new services and duplicates in one window: %d verdicts known, %d reported lost", n, known, lost)
+
+	// The kernel carried out every request, lost replies or not, and the
+	// client is in step: its next answers are its own.
+	_, err = tiny.Info()
+	must(t, err)
+	svcs, err := tiny.Services()
+	must(t, err)
+	if len(svcs) != n {
+		t.Errorf("%d services after the batches, want %d (every new service added)", len(svcs), n)
+	}
+
+	// Dumps do not overflow: a large table reads completely.
+	reqs = reqs[:0]
+	for i := 0; i < 2000; i++ {
+		k := key(3, i)
+		reqs = append(reqs, ipvs.NewServiceRequest(service(k, "rr")),
+			ipvs.NewDestinationRequest(k, ipvs.Destination{Addr: v4("10.0.0.28"), Port: 80, Method: ipvs.Masquerade, Weight: 1}))
+	}
+	for i, err := range c.Batch(reqs) {
+		if err != nil {
+			t.Fatalf("large table %d: %v", i, err)
+		}
+	}
+	svcs, err = tiny.Services()
+	must(t, err)
+	if len(svcs) != n+2000 {
+		t.Errorf("a dump through the smallest buffer listed %d services, want %d", len(svcs), n+2000)
+	}
+	dests, err := tiny.Destinations(key(3, 1999))
+	must(t, err)
+	if len(dests) != 1 {
+		t.Errorf("destinations: %+v", dests)
+	}
+}
+
+// tally checks Batch's errors when replies may be lost: want(i) is the
+// errno request i gets from the kernel (0: success). The verdicts must be
+// right up to the first request reported lost, and every later request
+// must be reported lost too (the kernel drops every reply after the
+// first it cannot queue). It returns how many were known and how many lost.
+func tally(t *testing.T, what string, errs []error, want func(int) unix.Errno) (known, lost int) {
+	t.Helper()
+	for i, err := range errs {
+		if lost > 0 || errors.Is(err, unix.ENOBUFS) {
+			lost++
+			if !errors.Is(err, unix.ENOBUFS) || !strings.Contains(err.Error(), "replies were lost") {
+				t.Errorf("%s: request %d, after a lost one: %v; want it reported lost", what, i, err)
+			}
+			continue
+		}
+		known++
+		switch w := want(i); {
+		case w == 0 && err != nil:
+			t.Errorf("%s: request %d: %v, want success", what, i, err)
+		case w != 0 && !errors.Is(err, w):
+			t.Errorf("%s: request %d: %v, want %v", what, i, err, w)
+		}
+	}
+	return known, lost
+}

@@ -1,0 +1,178 @@
+//go:build linux
+
+package ipvs
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// rawDumper runs dumps on the client's socket directly: it writes the
+// request itself and reads the replies into one buffer that it reuses,
+// handing each message to the caller before the next receive. Listings
+// make one dump per service, and the netlink package allocates a fresh
+// buffer for every receive and keeps every message of a dump until its
+// end; this costs three system calls and no allocation per dump.
+type rawDumper struct {
+	seq uint32
+	req []byte // the request being sent
+	buf []byte // the receive buffer
+}
+
+func newRawDumper() *rawDumper {
+	return &rawDumper{seq: rand.Uint32(), buf: make([]byte, receiveBufferSize)}
+}
+
+// nlmsghdrLen and genlHdrLen are the sizes of the netlink and
+// generic-netlink headers.
+const (
+	nlmsghdrLen = 16
+	genlHdrLen  = 4
+)
+
+// dump sends the dump request cmd with attrs and calls fn with the
+// attributes of each reply message, in order. The errors are those of
+// Client.execute: an *Error for op, ErrDumpInterrupted when the kernel
+// marks the dump interrupted (after reading it to its end), an error
+// matching unix.ENOBUFS when replies were lost.
+func (d *rawDumper) dump(c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) error) error {
+	raw, err := c.nl.SyscallConn()
+	if err != nil {
+		return opError(op, err)
+	}
+	d.seq++
+	seq := d.seq
+	n := nlmsghdrLen + genlHdrLen + len(attrs)
+	b := d.req[:0]
+	b = binary.NativeEndian.AppendUint32(b, uint32(n))
+	b = binary.NativeEndian.AppendUint16(b, c.family)
+	b = binary.NativeEndian.AppendUint16(b, uint16(netlink.Request|netlink.Acknowledge|netlink.Dump))
+	b = binary.NativeEndian.AppendUint32(b, seq)
+	b = binary.NativeEndian.AppendUint32(b, 0) // port id: the kernel's
+	b = append(b, cmd, genlVersion, 0, 0)
+	b = append(b, attrs...)
+	d.req = b
+
+	var sysErr error
+	err = raw.Write(func(fd uintptr) bool {
+		sysErr = unix.Sendto(int(fd), b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		return sysErr != unix.EAGAIN
+	})
+	if err == nil {
+		err = sysErr
+	}
+	if err != nil {
+		return opError(op, os.NewSyscallError("sendto", err))
+	}
+
+	interrupted := false
+	var fnErr error // the first error of fn; the dump is still read to its end
+	for {
+		var n, flags int
+		err := raw.Read(func(fd uintptr) bool {
+			n, _, flags, _, sysErr = unix.Recvmsg(int(fd), d.buf, nil, 0)
+			return sysErr != unix.EAGAIN
+		})
+		if err == nil {
+			err = sysErr
+		}
+		switch {
+		case errors.Is(err, unix.ENOBUFS):
+			d.drain(c, raw)
+			return &Error{Op: op, Err: lostDump}
+		case err != nil:
+			return opError(op, os.NewSyscallError("recvmsg", err))
+		case flags&unix.MSG_TRUNC != 0:
+			return &Error{Op: op, Err: invalid("reply larger than %d bytes", len(d.buf))}
+		}
+		done, err := d.messages(d.buf[:n], seq, &interrupted, func(data []byte) {
+			if fnErr == nil {
+				fnErr = fn(data)
+			}
+		})
+		switch {
+		case err != nil:
+			return &Error{Op: op, Err: err}
+		case !done:
+			continue
+		case fnErr != nil:
+			return &Error{Op: op, Err: fnErr}
+		case interrupted:
+			return &Error{Op: op, Err: ErrDumpInterrupted}
+		}
+		return nil
+	}
+}
+
+// messages walks the netlink messages of one datagram and reports whether
+// the dump with sequence number seq ended in it. Messages of other
+// sequence numbers (left over from an earlier exchange) are skipped.
+func (d *rawDumper) messages(b []byte, seq uint32, interrupted *bool, fn func([]byte)) (done bool, err error) {
+	for len(b) > 0 {
+		if len(b) < nlmsghdrLen {
+			return false, invalid("netlink header of %d bytes", len(b))
+		}
+		n := int(binary.NativeEndian.Uint32(b))
+		if n < nlmsghdrLen || n > len(b) {
+			return false, invalid("netlink message of length %d with %d bytes left", n, len(b))
+		}
+		typ := netlink.HeaderType(binary.NativeEndian.Uint16(b[4:]))
+		flags := netlink.HeaderFlags(binary.NativeEndian.Uint16(b[6:]))
+		msgSeq := binary.NativeEndian.Uint32(b[8:])
+		payload := b[nlmsghdrLen:n]
+		b = b[min((n+3)&^3, len(b)):]
+		if msgSeq != seq {
+			continue
+		}
+		switch typ {
+		case netlink.Done, netlink.Error:
+			if len(payload) >= 4 {
+				if errno := int32(binary.NativeEndian.Uint32(payload)); errno < 0 {
+					return true, unix.Errno(-errno)
+				}
+			}
+			return true, nil
+		case netlink.Noop, netlink.Overrun:
+			continue
+		}
+		if flags&netlink.DumpInterrupted != 0 {
+			*interrupted = true
+		}
+		if len(payload) < genlHdrLen {
+			return false, invalid("generic netlink message of %d bytes", len(payload))
+		}
+		fn(payload[genlHdrLen:])
+	}
+	return false, nil
+}
+
+// drain reads and drops whatever is queued on the socket after the kernel
+// lost replies, so nothing of this dump is taken for the reply to a later
+// request.
+func (d *rawDumper) drain(c *Client, raw interface {
+	Read(func(uintptr) bool) error
+}) {
+	defer c.nl.SetReadDeadline(time.Time{})
+	for {
+		if c.nl.SetReadDeadline(time.Now().Add(drainWait)) != nil {
+			return
+		}
+		var sysErr error
+		err := raw.Read(func(fd uintptr) bool {
+			_, _, _, _, sysErr = unix.Recvmsg(int(fd), d.buf, nil, 0)
+			return sysErr != unix.EAGAIN
+		})
+		if err == nil {
+			err = sysErr
+		}
+		if err != nil && !errors.Is(err, unix.ENOBUFS) {
+			return // the deadline passed: the queue is empty
+		}
+	}
+}
