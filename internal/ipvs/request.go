@@ -137,10 +137,11 @@ func (r Request) valid() error {
 }
 
 // batchWindow is how many requests Batch sends per sendmsg. The kernel
-// answers each failing request with its own error message (holding a copy
-// of the request) before the window's final ack; the window keeps those
-// well inside a default socket receive buffer.
-const batchWindow = 64
+// answers each failing request with its own error message (only its
+// header, with CapAcknowledge) before the window's final ack; dial sizes
+// the socket's receive buffer for a window of those (and a smaller buffer
+// loses replies, which Batch reports rather than misattributes).
+const batchWindow = 256
 
 // Batch runs reqs in order, many per system call, and returns one error per
 // request: nil for success, or an *Error as Do would return it. The kernel

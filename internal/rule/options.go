@@ -258,14 +258,26 @@ func specOf(f *pflag.Flag) *optSpec { return f.Value.(*optValue).spec }
 // of the cost of a parse, so finished ones are kept for reuse (a restore
 // parses every line).
 type boundFlagSet struct {
-	fs *pflag.FlagSet
-	b  *binding
-	p  parser // the parser the FlagSet is bound to while in use
+	fs    *pflag.FlagSet
+	b     *binding
+	short shortIndex
+	p     parser // the parser the FlagSet is bound to while in use
 }
+
+// shortIndex finds a flag by its one-byte shorthand: what
+// FlagSet.ShorthandLookup does, without its map and checks, for the
+// scanner's every short option.
+type shortIndex [256]*pflag.Flag
 
 var flagSets = sync.Pool{New: func() any {
 	b := &binding{}
-	return &boundFlagSet{fs: newFlagSet(b), b: b}
+	bf := &boundFlagSet{fs: newFlagSet(b), b: b}
+	bf.fs.VisitAll(func(f *pflag.Flag) {
+		if len(f.Shorthand) == 1 {
+			bf.short[f.Shorthand[0]] = f
+		}
+	})
+	return bf
 }}
 
 // getFlagSet returns a FlagSet bound to its own parser, which is reset to

@@ -78,6 +78,7 @@ func Parse(prog string, args []string, opts Options) (*Command, error) {
 	p.sc.args = cStrings(args)
 	p.sc.posix = opts.PosixlyCorrect
 	p.sc.fs = bf.fs
+	p.sc.short = &bf.short
 	// The defaults process_options sets before parsing.
 	p.dest.Weight = 1
 	p.dest.Method = ipvs.Route

@@ -140,6 +140,7 @@ func (r *Reader) readLine() ([]string, error) {
 			continue
 		}
 		tok = append(tok[:0], c)
+		nul := c == 0
 		newline := false
 		for len(tok) < maxToken {
 			c, err = r.r.ReadByte()
@@ -155,6 +156,7 @@ func (r *Reader) readLine() ([]string, error) {
 				break
 			}
 			tok = append(tok, c)
+			nul = nul || c == 0
 		}
 		if len(tok) == maxToken {
 			// The token is full: the tail conversion reads one
@@ -170,8 +172,8 @@ func (r *Reader) readLine() ([]string, error) {
 			}
 		}
 		t := tok
-		if i := bytes.IndexByte(t, 0); i >= 0 {
-			t = t[:i] // a C string ends at its first NUL
+		if nul {
+			t = t[:bytes.IndexByte(t, 0)] // a C string ends at its first NUL
 		}
 		if string(t) != progToken {
 			r.text = append(r.text, t...)

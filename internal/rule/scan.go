@@ -27,6 +27,7 @@ var poptMessages = [...]string{
 // options through the FlagSet.
 type scanner struct {
 	fs    *pflag.FlagSet
+	short *shortIndex // fs's flags by shorthand
 	args  []string // argv without argv[0]
 	next  int      // index of the next argument to look at
 	chars string   // rest of the current short-option cluster (nextCharArg), "" for none
@@ -82,7 +83,7 @@ func (s *scanner) step() (f *pflag.Flag, val string, code poptCode) {
 			}
 			break
 		}
-		f = s.fs.ShorthandLookup(s.chars[:1])
+		f = s.short[s.chars[0]]
 		if f == nil {
 			return nil, "", poptBadOpt
 		}
