@@ -28,9 +28,9 @@ var poptMessages = [...]string{
 type scanner struct {
 	fs    *pflag.FlagSet
 	short *shortIndex // fs's flags by shorthand
-	args  []string // argv without argv[0]
-	next  int      // index of the next argument to look at
-	chars string   // rest of the current short-option cluster (nextCharArg), "" for none
+	args  []string    // argv without argv[0]
+	next  int         // index of the next argument to look at
+	chars string      // rest of the current short-option cluster (nextCharArg), "" for none
 	// restLeftover: everything from here on is a leftover ("--" seen, or
 	// POSIXLY_CORRECT and a leftover seen).
 	restLeftover bool
