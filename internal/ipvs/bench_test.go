@@ -26,8 +26,8 @@ var benchDestination = Destination{
 func BenchmarkEncodeNewService(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if r := NewServiceRequest(benchService); r.err != nil {
-			b.Fatal(r.err)
+		if r := NewServiceRequest(benchService); len(r.attrs) == 0 {
+			b.Fatal("no attributes")
 		}
 	}
 }
@@ -37,8 +37,8 @@ func BenchmarkEncodeNewService(b *testing.B) {
 func BenchmarkEncodeNewDestination(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if r := NewDestinationRequest(benchService.ServiceKey, benchDestination); r.err != nil {
-			b.Fatal(r.err)
+		if r := NewDestinationRequest(benchService.ServiceKey, benchDestination); len(r.attrs) == 0 {
+			b.Fatal("no attributes")
 		}
 	}
 }

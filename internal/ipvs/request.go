@@ -15,7 +15,6 @@ type Request struct {
 	op    string
 	cmd   uint8
 	attrs []byte
-	err   error // from encoding
 }
 
 // Op names the request's operation, as in Error.Op.
@@ -125,12 +124,9 @@ func (c *Client) Do(r Request) error {
 	return err
 }
 
-// valid reports an encoding error or a zero Request.
+// valid reports a zero Request.
 func (r Request) valid() error {
-	switch {
-	case r.err != nil:
-		return &Error{Op: r.op, Err: r.err}
-	case r.cmd == 0:
+	if r.cmd == 0 {
 		return &Error{Op: "request", Err: errors.New("zero Request")}
 	}
 	return nil
