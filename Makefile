@@ -61,7 +61,7 @@ bench: deps build
 
 # Go micro-benchmarks, with allocations.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/ ./internal/command/
 
 # The binary and its two links, the bash completion (one file, registering
 # all three names; the two links let bash-completion load it on demand for
