@@ -74,6 +74,7 @@ func Main(env Env) int {
 		var stop func()
 		r.RestoreOptions = ext.restore
 		r.RestoreOptions.Interrupt, stop = catchInterrupts()
+		tuneGC(r.RestoreOptions)
 		defer stop()
 	}
 	return r.Main(args)

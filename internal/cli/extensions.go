@@ -78,18 +78,24 @@ func isRestore(args []string) bool {
 	return len(args) > 0 && (args[0] == "-R" || args[0] == "--restore")
 }
 
-// restoreGCPercent is the garbage collector's target during a restore. A
-// restore allocates a little for every line and keeps almost nothing, so
-// the default (100) collects every few thousand lines for nothing; at 400
-// a 110,000-line restore runs about a third faster (BenchmarkRestoreLines)
-// and its peak memory stays below the original's.
+// restoreGCPercent is the garbage collector's target during a plain
+// restore. It allocates a little for every line and keeps almost nothing,
+// so the default (100) collects every few thousand lines for nothing; at
+// 400 a 110,000-line restore runs about a third faster
+// (BenchmarkRestoreLines) and its peak memory stays within 1.5x the
+// original's. Converging keeps both whole tables, so it keeps the default.
 const restoreGCPercent = 400
 
+// tuneGC sets the garbage collector's target for a restore with opts.
+func tuneGC(opts command.RestoreOptions) {
+	if !opts.Converge && !opts.DryRun && !opts.Test {
+		debug.SetGCPercent(restoreGCPercent)
+	}
+}
+
 // catchInterrupts turns SIGINT and SIGTERM into a restore's Interrupt
-// until stop is called. Restores call it, so it also sets the garbage
-// collector's target for them.
+// until stop is called.
 func catchInterrupts() (<-chan command.Interruption, func()) {
-	debug.SetGCPercent(restoreGCPercent)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	out := make(chan command.Interruption, 1)

@@ -69,10 +69,12 @@ func restoreMain(env Env) int {
 	if opts.FromEmpty && !opts.Test {
 		runIpvsadm(env, []string{"-C"}, nil, ext.netns, command.RestoreOptions{})
 	}
+	rules := shellEcho(dropComments(input))
 	interrupt, stop := catchInterrupts()
 	defer stop()
 	opts.Interrupt = interrupt
-	return runIpvsadm(env, []string{"-R"}, bytes.NewReader(shellEcho(dropComments(input))), ext.netns, opts)
+	tuneGC(opts)
+	return runIpvsadm(env, []string{"-R"}, bytes.NewReader(rules), ext.netns, opts)
 }
 
 // runIpvsadm runs one invocation of ipvsadm (argv[0] "ipvsadm", as the

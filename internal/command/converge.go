@@ -35,12 +35,18 @@ func (r *Runner) Converge(in io.Reader) int {
 	if !ok {
 		return 1
 	}
-	have, err := readKernelTable(r.Backend)
+	have, err := readKernelServices(r.Backend)
+	if err == nil {
+		have.servers = func(key ipvs.ServiceKey) ([]ipvs.Destination, error) { return kernelServers(r.Backend, key) }
+	}
+	var plan []rule.Command
+	if err == nil {
+		plan, err = planChanges(have, want)
+	}
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "%s: reading the kernel's table: %s\n", r.Prog, KernelMessage(err))
 		return 1
 	}
-	plan := planChanges(have, want)
 	if r.RestoreOptions.DryRun {
 		for i := range plan {
 			fmt.Fprintln(r.Stdout, rule.FormatChange(&plan[i], rule.NumericAddrPort))
@@ -115,6 +121,9 @@ type tableService struct {
 type table struct {
 	services []*tableService
 	index    map[ipvs.ServiceKey]*tableService
+	// servers, if set, reads a service's servers, oldest first, instead
+	// of taking them from the service (the kernel's table).
+	servers func(ipvs.ServiceKey) ([]ipvs.Destination, error)
 }
 
 func newTable() *table { return &table{index: map[ipvs.ServiceKey]*tableService{}} }
@@ -124,26 +133,33 @@ func (t *table) add(s *tableService) {
 	t.index[s.service.ServiceKey] = s
 }
 
-// readKernelTable reads every service and its servers. The kernel lists a
-// service's servers newest first; the table has them oldest first.
-func readKernelTable(b Backend) (*table, error) {
+// readKernelServices reads every service of the kernel's table; their
+// servers are read one service at a time while planning (see servers),
+// so that converging a large table never holds all of them at once.
+func readKernelServices(b Backend) (*table, error) {
 	entries, err := b.Services()
 	if err != nil {
 		return nil, err
 	}
 	t := newTable()
 	for _, e := range entries {
-		dests, err := b.Destinations(e.ServiceKey)
-		if err != nil {
-			return nil, err
-		}
-		s := &tableService{service: e.Service, dests: make([]ipvs.Destination, len(dests))}
-		for i, d := range dests {
-			s.dests[len(dests)-1-i] = d.Destination
-		}
-		t.add(s)
+		t.add(&tableService{service: e.Service})
 	}
 	return t, nil
+}
+
+// kernelServers reads a service's servers. The kernel lists them newest
+// first; the result has them oldest first.
+func kernelServers(b Backend, key ipvs.ServiceKey) ([]ipvs.Destination, error) {
+	dests, err := b.Destinations(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ipvs.Destination, len(dests))
+	for i, d := range dests {
+		out[len(dests)-1-i] = d.Destination
+	}
+	return out, nil
 }
 
 // readWanted reads the input into the table a restore of it would leave
@@ -181,6 +197,9 @@ func (r *Runner) readWanted(in io.Reader) (*table, bool) {
 	if problems > 0 {
 		fmt.Fprintf(r.Stderr, "%s: %d problems in the input: nothing was changed\n", r.Prog, problems)
 		return nil, false
+	}
+	for _, s := range t.services {
+		s.has = nil // needed only while reading
 	}
 	return t, true
 }
@@ -248,7 +267,7 @@ func serverKey(d ipvs.Destination) destKey { return destKey{d.Addr, d.Port} }
 // planChanges returns the changes that turn have into want, in the order
 // to make them: services that go away first, then each wanted service in
 // the input's order with its server changes.
-func planChanges(have, want *table) []rule.Command {
+func planChanges(have, want *table) ([]rule.Command, error) {
 	var plan []rule.Command
 	for _, s := range have.services {
 		if _, keep := want.index[s.service.ServiceKey]; !keep {
@@ -267,9 +286,16 @@ func planChanges(have, want *table) []rule.Command {
 		case !sameSettings(h.service, w.service):
 			plan = append(plan, serviceChange(rule.EditService, w.service))
 		}
-		plan = append(plan, planServers(w.service, h.dests, w.dests)...)
+		hd := h.dests
+		if have.servers != nil {
+			var err error
+			if hd, err = have.servers(h.service.ServiceKey); err != nil {
+				return nil, err
+			}
+		}
+		plan = append(plan, planServers(w.service, hd, w.dests)...)
 	}
-	return plan
+	return plan, nil
 }
 
 // planServers returns the changes that turn a service's servers from have
