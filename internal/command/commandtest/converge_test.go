@@ -84,20 +84,11 @@ func snapshot(t *testing.T, c *ipvs.Client) string {
 }
 
 // restored returns a client on a fresh namespace holding rules, restored
-// the plain way, and a Runner on it.
+// the plain way, a Runner on it and the namespace.
 func restored(t *testing.T, rules string) (*ipvs.Client, *command.Runner, *vmtest.NetNS) {
 	t.Helper()
-	ns := vmtest.NewNetNS(t)
-	c, err := ipvs.Dial(&ipvs.Config{NetNS: ns.FD()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	r, _, stderr := runner(t, &counting{Client: c}, ns, true)
-	if st := r.Restore(strings.NewReader(rules)); st != 0 || stderr.Len() != 0 {
-		t.Fatalf("restoring the start table: status %d, stderr %q", st, stderr)
-	}
-	return c, r, ns
+	r, _, _, ns := newRunnerIn(t, rules)
+	return r.Backend.(*counting).Client, r, ns
 }
 
 var v4 = netip.MustParseAddr

@@ -16,6 +16,13 @@ import (
 // setup (restored with the plain -R).
 func newRunner(t *testing.T, setup string) (*command.Runner, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
+	r, stdout, stderr, _ := newRunnerIn(t, setup)
+	return r, stdout, stderr
+}
+
+// newRunnerIn is newRunner, also returning the namespace.
+func newRunnerIn(t *testing.T, setup string) (*command.Runner, *bytes.Buffer, *bytes.Buffer, *vmtest.NetNS) {
+	t.Helper()
 	ns := vmtest.NewNetNS(t)
 	c, err := ipvs.Dial(&ipvs.Config{NetNS: ns.FD()})
 	if err != nil {
@@ -28,7 +35,7 @@ func newRunner(t *testing.T, setup string) (*command.Runner, *bytes.Buffer, *byt
 			t.Fatalf("setup: status %d, stderr %q", st, stderr)
 		}
 	}
-	return r, stdout, stderr
+	return r, stdout, stderr, ns
 }
 
 // save is -Sn of the runner's table.
