@@ -26,44 +26,55 @@ func (r *Runner) Check(in io.Reader) int {
 			return 1
 		}
 	}
-	lines := rule.NewReader(in)
-	problems, checked := 0, 0
-	report := func(line int, format string, args ...any) {
-		problems++
-		fmt.Fprintf(r.Stderr, "line %d: "+format+"\n", append([]any{line}, args...)...)
-	}
-	for {
-		args, err := lines.Next()
-		if err == io.EOF {
-			break
+	checked, problems, err := r.checkLines(in, func(pe *rule.Error) string {
+		if pe.StopsRestore() {
+			return fmt.Sprintf("%s (the restore stops here with status %d)", pe.Text, pe.ExitStatus())
 		}
-		if err != nil {
-			fmt.Fprintf(r.Stderr, "%s: reading input after line %d: %v\n", r.Prog, lines.Line(), err)
-			return 1
-		}
-		checked++
-		line := lines.Line()
-		c, err := rule.Parse(r.Prog, args, r.parseOptions())
-		if pe, isParse := err.(*rule.Error); isParse {
-			if pe.StopsRestore() {
-				report(line, "%s (the restore stops here with status %d)", pe.Text, pe.ExitStatus())
-			} else {
-				report(line, "%s", pe.Text)
-			}
-			continue
-		} else if err != nil {
-			report(line, "%v", err)
-			continue
-		}
-		if msg := t.apply(c); msg != "" {
-			report(line, "%s", msg)
-		}
+		return pe.Text
+	}, t.apply)
+	if err != nil {
+		return 1
 	}
 	fmt.Fprintf(r.Stderr, "%s: checked %d lines: %d problems\n", r.Prog, checked, problems)
 	if problems > 0 {
 		return 1
 	}
 	return 0
+}
+
+// checkLines reads every line of in, parses it and hands the command to
+// apply. Every line that cannot be parsed (worded by parseProblem) or that
+// apply refuses (with the message it returns) is reported on stderr as
+// "line N: ...". It returns how many lines it read and how many problems
+// it reported; a read error is reported and returned.
+func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string, apply func(*rule.Command) string) (checked, problems int, err error) {
+	lines := rule.NewReader(in)
+	report := func(msg string) {
+		problems++
+		fmt.Fprintf(r.Stderr, "line %d: %s\n", lines.Line(), msg)
+	}
+	for {
+		args, err := lines.Next()
+		if err == io.EOF {
+			return checked, problems, nil
+		}
+		if err != nil {
+			fmt.Fprintf(r.Stderr, "%s: reading input after line %d: %v\n", r.Prog, lines.Line(), err)
+			return checked, problems, err
+		}
+		checked++
+		c, err := rule.Parse(r.Prog, args, r.parseOptions())
+		if pe, isParse := err.(*rule.Error); isParse {
+			report(parseProblem(pe))
+			continue
+		} else if err != nil {
+			report(err.Error())
+			continue
+		}
+		if msg := apply(c); msg != "" {
+			report(msg)
+		}
+	}
 }
 
 // destKey identifies a destination within its service, as the kernel does.

@@ -167,32 +167,9 @@ func kernelServers(b Backend, key ipvs.ServiceKey) ([]ipvs.Destination, error) {
 // false.
 func (r *Runner) readWanted(in io.Reader) (*table, bool) {
 	t := newTable()
-	lines := rule.NewReader(in)
-	problems := 0
-	report := func(line int, format string, args ...any) {
-		problems++
-		fmt.Fprintf(r.Stderr, "line %d: "+format+"\n", append([]any{line}, args...)...)
-	}
-	for {
-		args, err := lines.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			fmt.Fprintf(r.Stderr, "%s: reading input after line %d: %v\n", r.Prog, lines.Line(), err)
-			return nil, false
-		}
-		c, err := rule.Parse(r.Prog, args, r.parseOptions())
-		if pe, isParse := err.(*rule.Error); isParse {
-			report(lines.Line(), "%s", pe.Text)
-			continue
-		} else if err != nil {
-			report(lines.Line(), "%v", err)
-			continue
-		}
-		if msg := t.apply(c); msg != "" {
-			report(lines.Line(), "%s", msg)
-		}
+	_, problems, err := r.checkLines(in, func(pe *rule.Error) string { return pe.Text }, t.apply)
+	if err != nil {
+		return nil, false
 	}
 	if problems > 0 {
 		fmt.Fprintf(r.Stderr, "%s: %d problems in the input: nothing was changed\n", r.Prog, problems)
