@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/connections"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
@@ -100,13 +99,8 @@ func (r *Runner) serviceJSON(key ipvs.ServiceKey, inc jsonlist.Include, noSort b
 // member (a blank line, where the original stops without a word, too,
 // silently).
 func (r *Runner) connectionsJSON() Outcome {
-	open := r.OpenConnections
-	if open == nil {
-		open = func() (io.ReadCloser, error) { return os.Open(connections.ProcFile) }
-	}
-	f, err := open()
-	if err != nil {
-		fmt.Fprintln(r.Stderr, connections.CannotOpenMessage)
+	f, opened := r.openConnections()
+	if !opened {
 		return listFailed
 	}
 	defer f.Close()

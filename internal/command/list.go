@@ -175,8 +175,9 @@ func (r *Runner) listService(key ipvs.ServiceKey, opts render.Options) Outcome {
 	return ok
 }
 
-// listConnections is -Lc: the connection table streamed from /proc.
-func (r *Runner) listConnections(opts render.Options) Outcome {
+// openConnections opens /proc/net/ip_vs_conn for -Lc; on failure it
+// prints the original's message and reports false.
+func (r *Runner) openConnections() (io.ReadCloser, bool) {
 	open := r.OpenConnections
 	if open == nil {
 		open = func() (io.ReadCloser, error) { return os.Open(connections.ProcFile) }
@@ -184,6 +185,15 @@ func (r *Runner) listConnections(opts render.Options) Outcome {
 	f, err := open()
 	if err != nil {
 		fmt.Fprintln(r.Stderr, connections.CannotOpenMessage)
+		return nil, false
+	}
+	return f, true
+}
+
+// listConnections is -Lc: the connection table streamed from /proc.
+func (r *Runner) listConnections(opts render.Options) Outcome {
+	f, opened := r.openConnections()
+	if !opened {
 		return listFailed
 	}
 	defer f.Close()
