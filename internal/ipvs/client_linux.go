@@ -45,7 +45,12 @@ func dial(cfg *Config) (*Client, error) {
 		return nil, err // initClient closed nc
 	}
 	c.nl = nc
-	c.raw = newRawDumper()
+	raw, err := nc.SyscallConn()
+	if err != nil {
+		_ = c.Close()
+		return nil, opError("dial", err)
+	}
+	c.raw = newRawDumper(raw)
 	return c, nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -19,14 +21,67 @@ import (
 // make one dump per service, and the netlink package allocates a fresh
 // buffer for every receive and keeps every message of a dump until its
 // end; this costs three system calls and no allocation per dump.
+//
+// The calls are raw system calls (no runtime bookkeeping): the socket is
+// non-blocking, so they never wait, and when one would (EAGAIN) the
+// runtime's poller waits instead. A system call made the ordinary way
+// that lasts over 20 us, as the kernel's work for a dump part easily does,
+// lets the runtime hand the caller's processor to another thread; on a
+// one-CPU machine that costs two context switches per call, which
+// measured about a third of the time of "ipvsadm -Ln --stats" (10,000
+// services) in the VM.
 type rawDumper struct {
-	seq uint32
-	req []byte // the request being sent
-	buf []byte // the receive buffer
+	conn syscall.RawConn
+	seq  uint32
+	req  []byte // the request being sent
+	buf  []byte // the receive buffer
+
+	// The results of the last send or receive, and the functions handed
+	// to conn, made once so that no call allocates.
+	n, flags int
+	err      error
+	send     func(fd uintptr) bool
+	recv     func(fd uintptr) bool
 }
 
-func newRawDumper() *rawDumper {
-	return &rawDumper{seq: rand.Uint32(), buf: make([]byte, receiveBufferSize)}
+func newRawDumper(conn syscall.RawConn) *rawDumper {
+	d := &rawDumper{conn: conn, seq: rand.Uint32(), buf: make([]byte, receiveBufferSize)}
+	d.send = func(fd uintptr) bool {
+		d.err = rawSendto(fd, d.req)
+		return d.err != unix.EAGAIN
+	}
+	d.recv = func(fd uintptr) bool {
+		d.n, d.flags, d.err = rawRecv(fd, d.buf)
+		return d.err != unix.EAGAIN
+	}
+	return d
+}
+
+// kernelAddr is the kernel's netlink address, where requests go.
+var kernelAddr = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK}
+
+// rawSendto sends b to the kernel.
+func rawSendto(fd uintptr, b []byte) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+		0, uintptr(unsafe.Pointer(&kernelAddr)), unix.SizeofSockaddrNetlink)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// rawRecv receives one datagram into b; flags has unix.MSG_TRUNC when the
+// datagram was longer than b.
+func rawRecv(fd uintptr, b []byte) (n, flags int, err error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+		unix.MSG_TRUNC, 0, 0)
+	if e != 0 {
+		return 0, 0, e
+	}
+	if n = int(r); n > len(b) {
+		return len(b), unix.MSG_TRUNC, nil
+	}
+	return n, 0, nil
 }
 
 // nlmsghdrLen and genlHdrLen are the sizes of the netlink and
@@ -42,10 +97,6 @@ const (
 // marks the dump interrupted (after reading it to its end), an error
 // matching unix.ENOBUFS when replies were lost.
 func (d *rawDumper) dump(c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) error) error {
-	raw, err := c.nl.SyscallConn()
-	if err != nil {
-		return opError(op, err)
-	}
 	d.seq++
 	seq := d.seq
 	n := nlmsghdrLen + genlHdrLen + len(attrs)
@@ -59,13 +110,9 @@ func (d *rawDumper) dump(c *Client, op string, cmd uint8, attrs []byte, fn func(
 	b = append(b, attrs...)
 	d.req = b
 
-	var sysErr error
-	err = raw.Write(func(fd uintptr) bool {
-		sysErr = unix.Sendto(int(fd), b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-		return sysErr != unix.EAGAIN
-	})
+	err := d.conn.Write(d.send)
 	if err == nil {
-		err = sysErr
+		err = d.err
 	}
 	if err != nil {
 		return opError(op, os.NewSyscallError("sendto", err))
@@ -74,24 +121,20 @@ func (d *rawDumper) dump(c *Client, op string, cmd uint8, attrs []byte, fn func(
 	interrupted := false
 	var fnErr error // the first error of fn; the dump is still read to its end
 	for {
-		var n, flags int
-		err := raw.Read(func(fd uintptr) bool {
-			n, _, flags, _, sysErr = unix.Recvmsg(int(fd), d.buf, nil, 0)
-			return sysErr != unix.EAGAIN
-		})
+		err := d.conn.Read(d.recv)
 		if err == nil {
-			err = sysErr
+			err = d.err
 		}
 		switch {
 		case errors.Is(err, unix.ENOBUFS):
-			d.drain(c, raw)
+			d.drain(c)
 			return &Error{Op: op, Err: lostDump}
 		case err != nil:
-			return opError(op, os.NewSyscallError("recvmsg", err))
-		case flags&unix.MSG_TRUNC != 0:
+			return opError(op, os.NewSyscallError("recvfrom", err))
+		case d.flags&unix.MSG_TRUNC != 0:
 			return &Error{Op: op, Err: invalid("reply larger than %d bytes", len(d.buf))}
 		}
-		done, err := d.messages(d.buf[:n], seq, &interrupted, func(data []byte) {
+		done, err := d.messages(d.buf[:d.n], seq, &interrupted, func(data []byte) {
 			if fnErr == nil {
 				fnErr = fn(data)
 			}
@@ -155,21 +198,15 @@ func (d *rawDumper) messages(b []byte, seq uint32, interrupted *bool, fn func([]
 // drain reads and drops whatever is queued on the socket after the kernel
 // lost replies, so nothing of this dump is taken for the reply to a later
 // request.
-func (d *rawDumper) drain(c *Client, raw interface {
-	Read(func(uintptr) bool) error
-}) {
+func (d *rawDumper) drain(c *Client) {
 	defer c.nl.SetReadDeadline(time.Time{})
 	for {
 		if c.nl.SetReadDeadline(time.Now().Add(drainWait)) != nil {
 			return
 		}
-		var sysErr error
-		err := raw.Read(func(fd uintptr) bool {
-			_, _, _, _, sysErr = unix.Recvmsg(int(fd), d.buf, nil, 0)
-			return sysErr != unix.EAGAIN
-		})
+		err := d.conn.Read(d.recv)
 		if err == nil {
-			err = sysErr
+			err = d.err
 		}
 		if err != nil && !errors.Is(err, unix.ENOBUFS) {
 			return // the deadline passed: the queue is empty
