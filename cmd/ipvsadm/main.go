@@ -7,9 +7,11 @@ import (
 	"os"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/cli"
+	"github.com/ipvsadm-go/ipvsadm/internal/procs"
 )
 
 func main() {
+	procs.KeepOneSpare()
 	os.Exit(cli.Main(cli.Env{
 		Args:      os.Args,
 		Stdin:     os.Stdin,

@@ -32,12 +32,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/bench"
+	"github.com/ipvsadm-go/ipvsadm/internal/procs"
 )
 
 func main() {
 	var err error
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "floor":
+		// The floor runs with the same runtime setting as ipvsadm-go.
+		procs.KeepOneSpare()
 		err = floorMain(os.Args[2:])
 	default:
 		err = benchMain(os.Args[1:])
