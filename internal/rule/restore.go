@@ -69,6 +69,7 @@ type Reader struct {
 	text []byte
 	ends []int
 	tok  []byte
+	toks []string // the slice Next returns
 }
 
 // NewReader returns a Reader of r.
@@ -76,7 +77,8 @@ func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReader(r)} }
 
 // Next returns the tokens of the next line that has any (lines without
 // tokens are skipped, as the original skips them), or io.EOF at the end
-// of the input. Other errors come from the underlying reader.
+// of the input. Other errors come from the underlying reader. The slice
+// is reused by the next call; the strings in it are not.
 func (r *Reader) Next() ([]string, error) {
 	for !r.end {
 		r.line++
@@ -194,11 +196,11 @@ func (r *Reader) readLine() ([]string, error) {
 // the line's text.
 func (r *Reader) tokens() []string {
 	text := string(r.text)
-	toks := make([]string, len(r.ends))
+	r.toks = r.toks[:0]
 	start := 0
-	for i, end := range r.ends {
-		toks[i] = text[start:end]
+	for _, end := range r.ends {
+		r.toks = append(r.toks, text[start:end])
 		start = end
 	}
-	return toks
+	return r.toks
 }

@@ -3,6 +3,7 @@ package rule
 import (
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func readAll(t *testing.T, in string) [][]string {
 		if err != nil {
 			t.Fatalf("Next: %v", err)
 		}
-		out = append(out, toks)
+		out = append(out, slices.Clone(toks)) // Next reuses the slice
 	}
 }
 
@@ -95,5 +96,26 @@ func TestReaderError(t *testing.T) {
 	}
 	if _, err := r.Next(); !errors.Is(err, io.EOF) {
 		t.Errorf("Next after error = %v, want io.EOF", err)
+	}
+}
+
+// TestReaderReusesSlice: Next hands out one slice, line after line, while
+// the strings of an earlier line stay as they were.
+func TestReaderReusesSlice(t *testing.T) {
+	r := NewReader(strings.NewReader("-A -t 1.1.1.1:80\n-D -u 2.2.2.2:53\n"))
+	first, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := first[2]
+	second, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &first[0] != &second[0] {
+		t.Error("Next allocated a new slice for the second line")
+	}
+	if kept != "1.1.1.1:80" {
+		t.Errorf("a string of the first line changed to %q", kept)
 	}
 }
