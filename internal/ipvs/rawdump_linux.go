@@ -33,8 +33,9 @@ import (
 type rawDumper struct {
 	conn syscall.RawConn
 	seq  uint32
-	req  []byte // the request being sent
-	buf  []byte // the receive buffer
+	req  []byte                  // the request being sent
+	buf  []byte                  // the receive buffer
+	to   unix.RawSockaddrNetlink // the kernel's address, where requests go
 
 	// The results of the last send or receive, and the functions handed
 	// to conn, made once so that no call allocates.
@@ -46,8 +47,9 @@ type rawDumper struct {
 
 func newRawDumper(conn syscall.RawConn) *rawDumper {
 	d := &rawDumper{conn: conn, seq: rand.Uint32(), buf: make([]byte, receiveBufferSize)}
+	d.to.Family = unix.AF_NETLINK
 	d.send = func(fd uintptr) bool {
-		d.err = rawSendto(fd, d.req)
+		d.err = rawSendto(fd, d.req, &d.to)
 		return d.err != unix.EAGAIN
 	}
 	d.recv = func(fd uintptr) bool {
@@ -57,13 +59,10 @@ func newRawDumper(conn syscall.RawConn) *rawDumper {
 	return d
 }
 
-// kernelAddr is the kernel's netlink address, where requests go.
-var kernelAddr = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK}
-
-// rawSendto sends b to the kernel.
-func rawSendto(fd uintptr, b []byte) error {
+// rawSendto sends b to the netlink address to.
+func rawSendto(fd uintptr, b []byte, to *unix.RawSockaddrNetlink) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
-		0, uintptr(unsafe.Pointer(&kernelAddr)), unix.SizeofSockaddrNetlink)
+		0, uintptr(unsafe.Pointer(to)), unix.SizeofSockaddrNetlink)
 	if e != 0 {
 		return e
 	}

@@ -17,8 +17,8 @@ import (
 // to another thread during every such call, and polls every 20 us while it
 // does. On a one-CPU machine that made a 110,000-line restore take about
 // twice as long (measured under QEMU on one virtual CPU). An idle second
-// processor lets the call keep its own. It costs nothing when the
-// program has one goroutine.
+// processor lets the call keep its own; it stays idle while the program
+// runs one goroutine.
 func KeepOneSpare() {
 	if _, set := os.LookupEnv("GOMAXPROCS"); set {
 		return
