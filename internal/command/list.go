@@ -68,7 +68,7 @@ func (r *Runner) listAll(opts render.Options) Outcome {
 	}
 	render.Title(r.Stdout, opts)
 	n := r.namer(opts.Numeric)
-	table := r.readTable(opts)
+	table := r.readTable(opts, services)
 	for i := range services {
 		if d, ok := table.Destinations(services[i].ServiceKey); ok {
 			if !opts.NoSort {
@@ -129,7 +129,14 @@ func retryInterrupted[T any](read func() (T, error)) (T, error) {
 // table (every service then falls back to its own dump) when that cannot
 // be done; a service missing from the table, because it was added after
 // the read, falls back the same way.
-func (r *Runner) readTable(opts render.Options) *proctable.Table {
+//
+// /proc does not say a firewall-mark service's family, so a mark that an
+// IPv4 and an IPv6 service of services share is left to the dumps. The
+// table notices a mark it lists twice, but a read racing with changes can
+// miss one of the two: the kernel resumes its walk by position in a table
+// that all namespaces share, so even a namespace being torn down elsewhere
+// can make it skip a service.
+func (r *Runner) readTable(opts render.Options, services []render.Service) *proctable.Table {
 	if r.OpenTable == nil || opts.Stats || opts.Rate || opts.Thresholds || opts.PersistentConn || opts.TunInfo {
 		return &proctable.Table{}
 	}
@@ -141,6 +148,15 @@ func (r *Runner) readTable(opts render.Options) *proctable.Table {
 	t, err := proctable.Read(f)
 	if err != nil {
 		return &proctable.Table{}
+	}
+	families := make(map[uint32]ipvs.Family)
+	for i := range services {
+		if mark := services[i].FWMark; mark != 0 {
+			if f, seen := families[mark]; seen && f != services[i].Family {
+				t.SetAmbiguous(mark)
+			}
+			families[mark] = services[i].Family
+		}
 	}
 	return t
 }

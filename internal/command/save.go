@@ -18,7 +18,7 @@ func (r *Runner) save(c *rule.Command) Outcome {
 		return listFailed
 	}
 	addrPort := r.saveAddrPort(c.List.Numeric)
-	table := r.readTable(render.Options{})
+	table := r.readTable(render.Options{}, services)
 	for i := range services {
 		s := &services[i]
 		// /proc has what a save line shows of a destination, except the

@@ -82,6 +82,15 @@ func (t *Table) Destinations(key ipvs.ServiceKey) ([]ipvs.DestinationEntry, bool
 	return out, true
 }
 
+// SetAmbiguous makes the table answer, for the firewall mark mark, that it
+// does not know the service, as it does for a mark it listed more than
+// once: for a caller that knows an IPv4 and an IPv6 service share the mark.
+func (t *Table) SetAmbiguous(mark uint32) {
+	if t.ambiguous != nil {
+		t.ambiguous[mark] = true
+	}
+}
+
 // Read parses the text of File.
 func Read(r io.Reader) (*Table, error) {
 	t := &Table{dests: map[ipvs.ServiceKey]span{}, ambiguous: map[uint32]bool{}}
