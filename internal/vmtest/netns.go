@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 )
 
 // NetNS is a network namespace made for one test. IPVS keeps one table per
@@ -22,6 +24,10 @@ type NetNS struct {
 
 // NewNetNS makes a fresh network namespace with its loopback interface up
 // and closes it when the test ends. It fails the test outside the VM.
+//
+// Before closing, it empties the namespace's IPVS table (see FlushIPVS), so
+// that the kernel's asynchronous teardown of the namespace has no services
+// left to remove while the next test lists its own.
 func NewNetNS(t testing.TB) *NetNS {
 	t.Helper()
 	if !InGuest() {
@@ -31,8 +37,34 @@ func NewNetNS(t testing.TB) *NetNS {
 	if err != nil {
 		t.Fatalf("vmtest: %v", err)
 	}
-	t.Cleanup(func() { ns.Close() })
+	t.Cleanup(func() {
+		if err := ns.FlushIPVS(); err != nil {
+			t.Logf("vmtest: %v", err)
+		}
+		ns.Close()
+	})
 	return ns
+}
+
+// FlushIPVS removes every virtual service from the namespace's IPVS table,
+// synchronously.
+//
+// IPVS keeps the services of all namespaces in one hash table, and resumes
+// a multi-part service dump (or a read of /proc/net/ip_vs) by position in
+// it. A namespace that is merely closed is torn down later by a kernel
+// worker, whose removal of its services can shift those positions under a
+// listing in another namespace, which then repeats or misses a service.
+// Flushing first makes the removal happen before the next test begins.
+func (n *NetNS) FlushIPVS() error {
+	c, err := ipvs.Dial(&ipvs.Config{NetNS: n.fd})
+	if err != nil {
+		return fmt.Errorf("flushing the namespace's IPVS table: %w", err)
+	}
+	defer c.Close()
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("flushing the namespace's IPVS table: %w", err)
+	}
+	return nil
 }
 
 // FD returns the namespace's file descriptor, for netlink.Config.NetNS and
