@@ -381,13 +381,39 @@ func (c *Client) Destinations(key ServiceKey) ([]DestinationEntry, error) {
 	if err != nil || len(all) < 2 {
 		return all, err
 	}
+	return dedupDestinations(all), nil
+}
+
+// dedupLinearMax is the longest list dedupDestinations checks pairwise,
+// without allocating; longer ones use a map.
+const dedupLinearMax = 32
+
+// dedupDestinations drops, in place, every destination that repeats an
+// earlier one's address and port (a dump racing with changes elsewhere in
+// the kernel's table can repeat one), keeping the first.
+func dedupDestinations(all []DestinationEntry) []DestinationEntry {
+	same := func(a, b *DestinationEntry) bool {
+		return a.Port == b.Port && a.Family == b.Family && a.Addr == b.Addr
+	}
+	out := all[:0]
+	if len(all) <= dedupLinearMax {
+	next:
+		for i := range all {
+			for j := range out {
+				if same(&out[j], &all[i]) {
+					continue next
+				}
+			}
+			out = append(out, all[i])
+		}
+		return out
+	}
 	type destKey struct {
 		family Family
 		addr   netip.Addr
 		port   uint16
 	}
 	seen := make(map[destKey]bool, len(all))
-	out := all[:0]
 	for _, d := range all {
 		k := destKey{d.Family, d.Addr, d.Port}
 		if !seen[k] {
@@ -395,7 +421,7 @@ func (c *Client) Destinations(key ServiceKey) ([]DestinationEntry, error) {
 			out = append(out, d)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Timeouts returns the TCP, TCP FIN and UDP connection timeouts.

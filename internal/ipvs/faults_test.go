@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -373,5 +375,40 @@ func TestDestinationsRepeated(t *testing.T) {
 	}
 	if want := "10.0.0.1 10.0.0.2 10.0.0.3"; strings.Join(addrs, " ") != want {
 		t.Errorf("Destinations = %v, want %s", addrs, want)
+	}
+}
+
+// TestDedupDestinations checks both ways of dropping repeats: pairwise for
+// short lists and with a map for long ones, keeping the first of each and
+// the kernel's order; the same address on another port is no repeat.
+func TestDedupDestinations(t *testing.T) {
+	for _, n := range []int{3, dedupLinearMax, dedupLinearMax + 1, 4 * dedupLinearMax} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			var in, want []DestinationEntry
+			for i := 0; i < n; i++ {
+				d := DestinationEntry{Destination: Destination{Family: INET,
+					Addr: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), Port: 80, Weight: uint32(i)}}
+				in = append(in, d)
+				want = append(want, d)
+				if i%3 == 0 { // a repeat, with other settings: the first one stays
+					r := d
+					r.Weight = 1000
+					in = append(in, r)
+				}
+				if i%5 == 0 { // another port: a destination of its own
+					o := d
+					o.Port = 81
+					in = append(in, o)
+					want = append(want, o)
+				}
+			}
+			if len(in) <= dedupLinearMax && n > dedupLinearMax {
+				t.Fatalf("input of %d is not long enough for the map path", len(in))
+			}
+			got := dedupDestinations(in)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("dedupDestinations of %d: got %d destinations, want %d\ngot  %v\nwant %v", len(in), len(got), len(want), got, want)
+			}
+		})
 	}
 }
