@@ -57,7 +57,7 @@ demo: build
 # BENCH_FLAGS go to ipvsbench, e.g. BENCH_FLAGS='-sizes 200x5:2' for a quick check.
 BENCH_FLAGS ?=
 bench: deps build
-	$(GO) run ./internal/bench/cmd/benchvm -ours bin/ipvsadm -o build/bench.md -- $(BENCH_FLAGS)
+	$(GO) run ./internal/bench/cmd/benchvm -go $(GO) -ours bin/ipvsadm -o build/bench.md -- $(BENCH_FLAGS)
 
 # Go micro-benchmarks, with allocations.
 bench-go:

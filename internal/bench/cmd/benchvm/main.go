@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -44,6 +43,7 @@ type options struct {
 	mem     int
 	timeout time.Duration
 	quiet   bool
+	goTool  string   // the go command that builds ipvsbench
 	pass    []string // ipvsbench's flags
 }
 
@@ -54,6 +54,7 @@ func main() {
 	flag.IntVar(&o.mem, "mem", 3072, "guest memory in MiB")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Hour, "give up on the VM after this long")
 	flag.BoolVar(&o.quiet, "q", false, "do not print VM progress")
+	flag.StringVar(&o.goTool, "go", "go", "the go command that builds the guest's ipvsbench (looked up in PATH without a slash)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: benchvm [flags] [-- ipvsbench flags such as -sizes 200x5:2]")
 		flag.PrintDefaults()
@@ -78,7 +79,7 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(tmp)
 	benchBin := filepath.Join(tmp, "ipvsbench")
-	if err := buildIpvsbench(benchBin); err != nil {
+	if err := buildIpvsbench(o.goTool, benchBin); err != nil {
 		return err
 	}
 	files := map[string]string{guestBench: benchBin}
@@ -135,13 +136,10 @@ func run(o options) error {
 	return vmErr
 }
 
-// buildIpvsbench builds the static ipvsbench into out.
-func buildIpvsbench(out string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goBin, "build", "-trimpath", "-o", out, ipvsbenchPkg)
+// buildIpvsbench builds the static ipvsbench into out with the go command
+// goTool.
+func buildIpvsbench(goTool, out string) error {
+	cmd := exec.Command(goTool, "build", "-trimpath", "-o", out, ipvsbenchPkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building ipvsbench (run from the repository): %w\n%s", err, msg)
