@@ -61,7 +61,7 @@ bench: deps build
 
 # Go micro-benchmarks, with allocations.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/ ./internal/command/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/ ./internal/command/ ./internal/proctable/
 
 # The binary and its two links, the bash completion (one file, registering
 # all three names; the two links let bash-completion load it on demand for
@@ -108,7 +108,7 @@ FUZZFLAGS ?=
 FUZZ_TARGETS := \
 	internal/rule:FuzzParse internal/rule:FuzzRoundTrip \
 	internal/ipvstext:FuzzParseIPv4 internal/ipvstext:FuzzParseIPv6 internal/ipvstext:FuzzInetAton internal/ipvstext:FuzzFormatAddr \
-	internal/connections:FuzzConnections internal/proctable:FuzzRead \
+	internal/connections:FuzzConnections internal/proctable:FuzzRead internal/proctable:FuzzReadAgrees \
 	internal/ipvs:FuzzDecodeService internal/ipvs:FuzzDecodeDestination internal/ipvs:FuzzDecodeDaemon internal/ipvs:FuzzDecodeInfoAndTimeouts
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/github.com/ipvsadm-go/ipvsadm; \

@@ -17,12 +17,11 @@ package proctable
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 )
@@ -32,54 +31,86 @@ import (
 const File = "/proc/net/ip_vs"
 
 // Table holds the destinations of every service the text listed, compactly
-// (a large table holds hundreds of thousands): all of them in one slice,
-// each service's a span of it.
+// (a large table holds hundreds of thousands): all of them in fixed-size
+// chunks of plain values that the garbage collector need not scan, each
+// service's a span of them.
 type Table struct {
-	all   []entry
-	dests map[ipvs.ServiceKey]span
+	chunks [][]entry // each chunkSize long but the last
+	n      int32     // entries in all chunks
+	dests  map[ipvs.ServiceKey]span
 	// ambiguous holds firewall marks listed more than once: the text does
 	// not say a service's family, so an IPv4 and an IPv6 service with the
 	// same mark cannot be told apart.
 	ambiguous map[uint32]bool
 }
 
-// entry is what the text says of a destination.
+// chunkSize is how many entries a chunk holds: growing by whole chunks
+// never copies what was read.
+const chunkSize = 1024
+
+// entry is what the text says of a destination, without pointers.
 type entry struct {
-	addr                     netip.Addr
+	addr                     [16]byte // an IPv4 address in the first 4
+	weight, active, inactive uint32
 	port                     uint16
 	family                   ipvs.Family
 	method                   ipvs.ForwardMethod
-	weight, active, inactive uint32
 }
 
-// span is where a service's destinations are in Table.all.
+// add appends e.
+func (t *Table) add(e entry) {
+	if t.n%chunkSize == 0 {
+		t.chunks = append(t.chunks, make([]entry, 0, chunkSize))
+	}
+	last := &t.chunks[len(t.chunks)-1]
+	*last = append(*last, e)
+	t.n++
+}
+
+// at returns entry i.
+func (t *Table) at(i int32) *entry { return &t.chunks[i/chunkSize][i%chunkSize] }
+
+// span is where a service's destinations are: entries start to end-1.
 type span struct{ start, end int32 }
 
 // Destinations returns the destinations of the service key names, in the
 // kernel's order, and whether the table knows that service; the slice is
 // the caller's. The zero Table knows no service.
 func (t *Table) Destinations(key ipvs.ServiceKey) ([]ipvs.DestinationEntry, bool) {
+	return t.AppendDestinations(nil, key)
+}
+
+// AppendDestinations is Destinations appending to dst, so that a caller
+// going through every service can reuse one slice.
+func (t *Table) AppendDestinations(dst []ipvs.DestinationEntry, key ipvs.ServiceKey) ([]ipvs.DestinationEntry, bool) {
 	if t.dests == nil {
-		return nil, false
+		return dst, false
 	}
 	if key.FWMark != 0 {
 		if t.ambiguous[key.FWMark] {
-			return nil, false
+			return dst, false
 		}
 		key = ipvs.ServiceKey{FWMark: key.FWMark}
 	}
 	sp, ok := t.dests[key]
 	if !ok {
-		return nil, false
+		return dst, false
 	}
-	out := make([]ipvs.DestinationEntry, 0, sp.end-sp.start)
-	for _, d := range t.all[sp.start:sp.end] {
-		out = append(out, ipvs.DestinationEntry{
-			Destination: ipvs.Destination{Family: d.family, Addr: d.addr, Port: d.port, Method: d.method, Weight: d.weight},
+	if dst == nil {
+		dst = make([]ipvs.DestinationEntry, 0, sp.end-sp.start)
+	}
+	for i := sp.start; i < sp.end; i++ {
+		d := t.at(i)
+		addr := netip.AddrFrom16(d.addr)
+		if d.family == ipvs.INET {
+			addr = netip.AddrFrom4([4]byte(d.addr[:4]))
+		}
+		dst = append(dst, ipvs.DestinationEntry{
+			Destination: ipvs.Destination{Family: d.family, Addr: addr, Port: d.port, Method: d.method, Weight: d.weight},
 			ActiveConns: d.active, InactiveConns: d.inactive,
 		})
 	}
-	return out, true
+	return dst, true
 }
 
 // SetAmbiguous makes the table answer, for the firewall mark mark, that it
@@ -96,12 +127,19 @@ func Read(r io.Reader) (*Table, error) {
 	t := &Table{dests: map[ipvs.ServiceKey]span{}, ambiguous: map[uint32]bool{}}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
-		cur  ipvs.ServiceKey
-		have bool
+		cur   ipvs.ServiceKey
+		start int32
+		have  bool
 	)
 	for n := 1; ; n++ {
-		line, err := br.ReadString('\n')
-		if line == "" && err != nil {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			return nil, fmt.Errorf("%s line %d: longer than %d bytes", File, n, br.Size())
+		}
+		if len(line) == 0 && err != nil {
+			if have {
+				t.dests[cur] = span{start, t.n}
+			}
 			if err == io.EOF {
 				return t, nil
 			}
@@ -110,7 +148,7 @@ func Read(r io.Reader) (*Table, error) {
 		if n <= 3 { // version line and the two title lines
 			continue
 		}
-		if strings.HasPrefix(line, "  -> ") {
+		if bytes.HasPrefix(line, []byte("  -> ")) {
 			if !have {
 				return nil, fmt.Errorf("%s line %d: destination before any service", File, n)
 			}
@@ -118,40 +156,69 @@ func Read(r io.Reader) (*Table, error) {
 			if perr != nil {
 				return nil, fmt.Errorf("%s line %d: %w", File, n, perr)
 			}
-			t.all = append(t.all, d)
-			sp := t.dests[cur]
-			sp.end = int32(len(t.all))
-			t.dests[cur] = sp
+			t.add(d)
 			continue
 		}
 		key, perr := parseService(line)
 		if perr != nil {
 			return nil, fmt.Errorf("%s line %d: %w", File, n, perr)
 		}
+		if have {
+			t.dests[cur] = span{start, t.n}
+		}
 		if _, dup := t.dests[key]; dup && key.FWMark != 0 {
 			t.ambiguous[key.FWMark] = true
 		}
-		cur, have = key, true
-		t.dests[key] = span{int32(len(t.all)), int32(len(t.all))}
+		cur, start, have = key, t.n, true
 	}
+}
+
+// fields splits line at runs of spaces, tabs and newlines into at most
+// len(f) fields, and returns how many it found; a line with more gives
+// len(f)+1.
+func fields(line []byte, f [][]byte) int {
+	n := 0
+	for i := 0; i < len(line); {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		j := i
+		for j < len(line) && !isSpace(line[j]) {
+			j++
+		}
+		if j == i {
+			break
+		}
+		if n == len(f) {
+			return n + 1
+		}
+		f[n] = line[i:j]
+		n++
+		i = j
+	}
+	return n
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 var protocols = map[string]ipvs.Protocol{"TCP": ipvs.TCP, "UDP": ipvs.UDP, "SCTP": ipvs.SCTP}
 
 // parseService reads the key of a service line.
-func parseService(line string) (ipvs.ServiceKey, error) {
-	f := strings.Fields(line)
-	if len(f) < 2 {
+func parseService(line []byte) (ipvs.ServiceKey, error) {
+	var f [2][]byte
+	if fields(line, f[:]) < 2 {
 		return ipvs.ServiceKey{}, fmt.Errorf("malformed service line %q", line)
 	}
-	if f[0] == "FWM" {
-		mark, err := strconv.ParseUint(f[1], 16, 32)
-		if err != nil || mark == 0 {
+	if string(f[0]) == "FWM" {
+		mark, ok := parseUint(f[1], 16, 32)
+		if !ok || mark == 0 {
 			return ipvs.ServiceKey{}, fmt.Errorf("malformed firewall mark %q", f[1])
 		}
 		return ipvs.ServiceKey{FWMark: uint32(mark)}, nil
 	}
-	proto, ok := protocols[f[0]]
+	proto, ok := protocols[string(f[0])]
 	if !ok {
 		return ipvs.ServiceKey{}, fmt.Errorf("unknown protocol %q", f[0])
 	}
@@ -159,58 +226,92 @@ func parseService(line string) (ipvs.ServiceKey, error) {
 	if err != nil {
 		return ipvs.ServiceKey{}, err
 	}
-	return ipvs.ServiceKey{Family: family, Protocol: proto, Addr: addr, Port: port}, nil
+	a := netip.AddrFrom16(addr)
+	if family == ipvs.INET {
+		a = netip.AddrFrom4([4]byte(addr[:4]))
+	}
+	return ipvs.ServiceKey{Family: family, Protocol: proto, Addr: a, Port: port}, nil
 }
 
 var methods = map[string]ipvs.ForwardMethod{"Masq": ipvs.Masquerade, "Local": ipvs.Local, "Tunnel": ipvs.Tunnel, "Route": ipvs.Route}
 
 // parseDestination reads "ADDR:PORT      METHOD WEIGHT ACTIVE INACTIVE".
-func parseDestination(s string) (entry, error) {
-	f := strings.Fields(s)
-	if len(f) != 5 {
+func parseDestination(s []byte) (entry, error) {
+	var f [5][]byte
+	if fields(s, f[:]) != 5 {
 		return entry{}, fmt.Errorf("malformed destination %q", s)
 	}
 	family, addr, port, err := parseAddrPort(f[0])
 	if err != nil {
 		return entry{}, err
 	}
-	method, ok := methods[f[1]]
+	method, ok := methods[string(f[1])]
 	if !ok {
 		return entry{}, fmt.Errorf("unknown forwarding method %q", f[1])
 	}
 	var n [3]uint64
 	for i := range n {
-		if n[i], err = strconv.ParseUint(f[2+i], 10, 32); err != nil {
+		if n[i], ok = parseUint(f[2+i], 10, 32); !ok {
 			return entry{}, fmt.Errorf("malformed number %q", f[2+i])
 		}
 	}
 	return entry{addr: addr, port: port, family: family, method: method, weight: uint32(n[0]), active: uint32(n[1]), inactive: uint32(n[2])}, nil
 }
 
-// parseAddrPort reads "0A000001:0050" or "[2001:0db8:...:0001]:0050".
-func parseAddrPort(s string) (ipvs.Family, netip.Addr, uint16, error) {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 {
-		return 0, netip.Addr{}, 0, fmt.Errorf("malformed address %q", s)
+// parseUint reads an unsigned number of base 10 or 16 that fits in bits
+// bits, digits only (as strconv.ParseUint, without sign, prefix or
+// underscores).
+func parseUint(b []byte, base, bits int) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
 	}
-	port, err := strconv.ParseUint(s[i+1:], 16, 16)
-	if err != nil {
-		return 0, netip.Addr{}, 0, fmt.Errorf("malformed port in %q", s)
+	var v uint64
+	max := uint64(1)<<bits - 1
+	for _, c := range b {
+		var d uint64
+		switch {
+		case '0' <= c && c <= '9':
+			d = uint64(c - '0')
+		case base == 16 && 'a' <= c && c <= 'f':
+			d = uint64(c-'a') + 10
+		case base == 16 && 'A' <= c && c <= 'F':
+			d = uint64(c-'A') + 10
+		default:
+			return 0, false
+		}
+		v = v*uint64(base) + d
+		if v > max {
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// parseAddrPort reads "0A000001:0050" or "[2001:0db8:...:0001]:0050"; an
+// IPv4 address comes back in the first 4 bytes.
+func parseAddrPort(s []byte) (ipvs.Family, [16]byte, uint16, error) {
+	var addr [16]byte
+	i := bytes.LastIndexByte(s, ':')
+	if i < 0 {
+		return 0, addr, 0, fmt.Errorf("malformed address %q", s)
+	}
+	port, ok := parseUint(s[i+1:], 16, 16)
+	if !ok {
+		return 0, addr, 0, fmt.Errorf("malformed port in %q", s)
 	}
 	host := s[:i]
-	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		a, err := netip.ParseAddr(host[1 : len(host)-1])
-		if err != nil || !a.Is6() {
-			return 0, netip.Addr{}, 0, fmt.Errorf("malformed IPv6 address in %q", s)
+	if len(host) >= 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		a, err := netip.ParseAddr(string(host[1 : len(host)-1]))
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return 0, addr, 0, fmt.Errorf("malformed IPv6 address in %q", s)
 		}
-		return ipvs.INET6, a, uint16(port), nil
+		return ipvs.INET6, a.As16(), uint16(port), nil
 	}
-	var b [4]byte
 	if len(host) != 8 {
-		return 0, netip.Addr{}, 0, fmt.Errorf("malformed IPv4 address in %q", s)
+		return 0, addr, 0, fmt.Errorf("malformed IPv4 address in %q", s)
 	}
-	if _, err := hex.Decode(b[:], []byte(host)); err != nil {
-		return 0, netip.Addr{}, 0, fmt.Errorf("malformed IPv4 address in %q", s)
+	if _, err := hex.Decode(addr[:4], host); err != nil {
+		return 0, addr, 0, fmt.Errorf("malformed IPv4 address in %q", s)
 	}
-	return ipvs.INET, netip.AddrFrom4(b), uint16(port), nil
+	return ipvs.INET, addr, uint16(port), nil
 }
