@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,6 +34,38 @@ func TestStdoutWriterBlocks(t *testing.T) {
 	}
 	if got := strings.Join(rec.writes, ""); got != strings.Repeat("a", 4000)+strings.Repeat("b", 5000) {
 		t.Error("bytes changed on the way")
+	}
+}
+
+// TestStdoutWriterAvailableBuffer writes lines appended into the writer's
+// own free space, as the listings do, across several block boundaries:
+// the same bytes in the same 4096-byte blocks as plain writes, and no
+// allocation once the buffer has room.
+func TestStdoutWriterAvailableBuffer(t *testing.T) {
+	var want strings.Builder
+	rec := &recorder{}
+	w := newStdoutWriter(rec)
+	for i := 0; i < 1000; i++ {
+		b := append(w.AvailableBuffer(), "  -> 10.0.0."...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, ":80  Masq  1  0  0\n"...)
+		want.Write(b)
+		w.Write(b)
+	}
+	w.Flush()
+	for i, n := range lens(rec.writes) {
+		if i < len(rec.writes)-1 && n != 4096 {
+			t.Fatalf("write %d of %d bytes, want blocks of 4096: %v", i, n, lens(rec.writes))
+		}
+	}
+	if got := strings.Join(rec.writes, ""); got != want.String() {
+		t.Errorf("bytes changed on the way: got %d bytes, want %d", len(got), want.Len())
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		w.Write(append(w.AvailableBuffer(), "  -> 10.0.0.1:80  Masq  1  0  0\n"...))
+	})
+	if allocs > 0.1 {
+		t.Errorf("a line written through AvailableBuffer allocates %.2f times", allocs)
 	}
 }
 

@@ -46,23 +46,40 @@ func (s *stdoutWriter) Write(p []byte) (int, error) {
 		return 0, s.err
 	}
 	s.buf = append(s.buf, p...)
+	s.emitDone()
+	return len(p), s.err
+}
+
+// AvailableBuffer returns an empty slice over the buffer's free space, to
+// append the next write to (as bufio.Writer.AvailableBuffer), so that
+// output built there is not copied again.
+func (s *stdoutWriter) AvailableBuffer() []byte { return s.buf[len(s.buf):] }
+
+// WriteString is Write for strings, without copying str first.
+func (s *stdoutWriter) WriteString(str string) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	s.buf = append(s.buf, str...)
+	s.emitDone()
+	return len(str), s.err
+}
+
+// emitDone writes out what is ready: full blocks, or on a terminal
+// complete lines.
+func (s *stdoutWriter) emitDone() {
 	if s.lines {
 		if i := bytes.LastIndexByte(s.buf, '\n'); i >= 0 {
 			s.emit(s.buf[:i+1])
 			s.buf = append(s.buf[:0], s.buf[i+1:]...)
 		}
-		return len(p), s.err
+		return
 	}
-	n := len(s.buf) / s.block * s.block
-	if n > 0 {
+	if n := len(s.buf) / s.block * s.block; n > 0 {
 		s.emit(s.buf[:n])
 		s.buf = append(s.buf[:0], s.buf[n:]...)
 	}
-	return len(p), s.err
 }
-
-// WriteString is Write for strings.
-func (s *stdoutWriter) WriteString(str string) (int, error) { return s.Write([]byte(str)) }
 
 // Flush writes out everything buffered.
 func (s *stdoutWriter) Flush() error {

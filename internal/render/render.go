@@ -51,18 +51,31 @@ type Service struct {
 // blockSize is the size of the internal output buffer.
 const blockSize = 4096
 
-// out is the line sink shared by all functions: a bufio.Writer, owned
-// (flushed at the end) or borrowed from the caller.
+// Buffer is a writer that lends its free space to append a line to, as
+// *bufio.Writer and *bytes.Buffer do: the functions here append each line
+// straight into it and pass the result to Write, which then copies nothing.
+// A writer that is not a Buffer gets a bufio.Writer of its own for each
+// call, flushed before the call returns.
+type Buffer interface {
+	io.Writer
+	// AvailableBuffer returns an empty slice whose capacity is the
+	// writer's free space; it is valid until the next write.
+	AvailableBuffer() []byte
+}
+
+// out is the line sink shared by all functions: a Buffer, owned (a
+// bufio.Writer flushed at the end) or borrowed from the caller.
 type out struct {
-	bw  *bufio.Writer
-	own bool
+	bw  Buffer
+	own *bufio.Writer
 }
 
 func newOut(w io.Writer) out {
-	if bw, ok := w.(*bufio.Writer); ok {
-		return out{bw: bw}
+	if b, ok := w.(Buffer); ok {
+		return out{bw: b}
 	}
-	return out{bw: bufio.NewWriterSize(w, blockSize), own: true}
+	bw := bufio.NewWriterSize(w, blockSize)
+	return out{bw: bw, own: bw}
 }
 
 // line returns an empty buffer to append one line to; pass it to put.
@@ -71,8 +84,8 @@ func (o out) line() []byte { return o.bw.AvailableBuffer() }
 func (o out) put(b []byte) { o.bw.Write(b) } // errors are sticky; see done
 
 func (o out) done() error {
-	if o.own {
-		return o.bw.Flush()
+	if o.own != nil {
+		return o.own.Flush()
 	}
 	// A borrowed writer reports an earlier write error on the next write.
 	_, err := o.bw.Write(nil)
