@@ -11,3 +11,20 @@ func BenchmarkParseServer(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendFormat formats the save line of a server, numerically, as
+// ipvsadm -Sn does for every server, into a reused buffer.
+func BenchmarkAppendFormat(b *testing.B) {
+	c, err := parse(f("-a -t 10.1.1.1:80 -r 192.168.1.10:8080 -m -w 3"), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var line []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		line = AppendFormat(line[:0], c, nil)
+	}
+	if string(line) != "-a -t 10.1.1.1:80 -r 192.168.1.10:8080 -m -w 3" {
+		b.Fatalf("formatted %q", line)
+	}
+}

@@ -18,12 +18,20 @@ type AddrPortFunc func(family ipvs.Family, addr netip.Addr, port uint16, proto i
 
 // NumericAddrPort is the -n text: "a.b.c.d:port" for IPv4 and
 // "[inet_ntop text]:port" for any other family.
-func NumericAddrPort(family ipvs.Family, addr netip.Addr, port uint16, _ ipvs.Protocol) string {
-	p := strconv.FormatUint(uint64(port), 10)
+func NumericAddrPort(family ipvs.Family, addr netip.Addr, port uint16, proto ipvs.Protocol) string {
+	return string(appendNumericAddrPort(nil, family, addr, port))
+}
+
+func appendNumericAddrPort(b []byte, family ipvs.Family, addr netip.Addr, port uint16) []byte {
 	if family == ipvs.INET {
-		return ipvstext.FormatAddr(addr) + ":" + p
+		b = ipvstext.AppendAddr(b, addr)
+	} else {
+		b = append(b, '[')
+		b = ipvstext.AppendAddr(b, addr)
+		b = append(b, ']')
 	}
-	return "[" + ipvstext.FormatAddr(addr) + "]:" + p
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(port), 10)
 }
 
 // maxAddrPort is the size of ipvsadm's addrport buffer minus its NUL.
@@ -41,79 +49,108 @@ const maxAddrPort = 59
 // port and checksum option. Thresholds are not saved. The fwmark and the
 // weight are printed as signed 32-bit numbers, as the original does.
 func Format(c *Command, addrPort AddrPortFunc) string {
-	if addrPort == nil {
-		addrPort = NumericAddrPort
-	}
+	return string(AppendFormat(nil, c, addrPort))
+}
+
+// AppendFormat appends Format's text to b and returns the result; other
+// kinds than AddService and AddServer append nothing. With a nil addrPort
+// (the numeric form) a line allocates nothing once b has room.
+func AppendFormat(b []byte, c *Command, addrPort AddrPortFunc) []byte {
 	s := &c.Service
-	var svc string
-	if s.FWMark != 0 {
-		svc = "-f " + strconv.Itoa(int(int32(s.FWMark)))
-		if s.Family == ipvs.INET6 {
-			svc += " -6"
+	appendAddrPort := func(b []byte, family ipvs.Family, addr netip.Addr, port uint16) []byte {
+		start := len(b)
+		if addrPort == nil {
+			b = appendNumericAddrPort(b, family, addr, port)
+		} else {
+			b = append(b, addrPort(family, addr, port, s.Protocol)...)
 		}
-	} else {
-		var opt string
+		if len(b)-start > maxAddrPort {
+			b = b[:start+maxAddrPort]
+		}
+		return b
+	}
+	appendService := func(b []byte) []byte {
+		if s.FWMark != 0 {
+			b = append(b, "-f "...)
+			b = strconv.AppendInt(b, int64(int32(s.FWMark)), 10)
+			if s.Family == ipvs.INET6 {
+				b = append(b, " -6"...)
+			}
+			return b
+		}
 		switch s.Protocol {
 		case ipvs.TCP:
-			opt = "-t"
+			b = append(b, "-t "...)
 		case ipvs.UDP:
-			opt = "-u"
+			b = append(b, "-u "...)
 		case ipvs.SCTP:
-			opt = "--sctp-service"
+			b = append(b, "--sctp-service "...)
 		default:
-			opt = "--xxx-service"
+			b = append(b, "--xxx-service "...)
 		}
-		svc = opt + " " + truncate(addrPort(s.Family, s.Addr, s.Port, s.Protocol), maxAddrPort)
+		return appendAddrPort(b, s.Family, s.Addr, s.Port)
 	}
 
-	var b strings.Builder
 	switch c.Kind {
 	case AddService:
-		b.WriteString("-A " + svc + " -s " + s.Scheduler)
+		b = append(b, "-A "...)
+		b = appendService(b)
+		b = append(b, " -s "...)
+		b = append(b, s.Scheduler...)
 		if s.Flags&ipvs.FlagPersistent != 0 {
-			b.WriteString(" -p " + strconv.FormatUint(uint64(s.Timeout/time.Second), 10))
+			b = append(b, " -p "...)
+			b = strconv.AppendUint(b, uint64(s.Timeout/time.Second), 10)
 			switch {
 			case s.Family == ipvs.INET && s.Netmask != 0xffffffff:
 				m := s.Netmask
-				b.WriteString(" -M " + netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String())
+				b = append(b, " -M "...)
+				b = ipvstext.AppendIPv4(b, [4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
 			case s.Family == ipvs.INET6 && s.Netmask != 128:
-				b.WriteString(" -M " + strconv.Itoa(int(int32(s.Netmask))))
+				b = append(b, " -M "...)
+				b = strconv.AppendInt(b, int64(int32(s.Netmask)), 10)
 			}
 		}
 		if s.PE != "" {
-			b.WriteString(" --pe " + s.PE)
+			b = append(b, " --pe "...)
+			b = append(b, s.PE...)
 		}
 		if s.Flags&ipvs.FlagOnePacket != 0 {
-			b.WriteString(" -o")
+			b = append(b, " -o"...)
 		}
 		if s.Flags&ipvstext.SchedFlagBits != 0 {
-			b.WriteString(" -b " + ipvstext.SchedFlags(s.Scheduler, s.Flags))
+			b = append(b, " -b "...)
+			b = append(b, ipvstext.SchedFlags(s.Scheduler, s.Flags)...)
 		}
 	case AddServer:
 		d := &c.Server
-		b.WriteString("-a " + svc + " -r " + truncate(addrPort(d.Family, d.Addr, d.Port, s.Protocol), maxAddrPort))
-		sw := "-g"
+		b = append(b, "-a "...)
+		b = appendService(b)
+		b = append(b, " -r "...)
+		b = appendAddrPort(b, d.Family, d.Addr, d.Port)
 		switch d.Method {
 		case ipvs.Masquerade:
-			sw = "-m"
+			b = append(b, " -m -w "...)
 		case ipvs.Tunnel:
-			sw = "-i"
+			b = append(b, " -i -w "...)
+		default:
+			b = append(b, " -g -w "...)
 		}
-		b.WriteString(" " + sw + " -w " + strconv.Itoa(int(int32(d.Weight))))
+		b = strconv.AppendInt(b, int64(int32(d.Weight)), 10)
 		if d.Method == ipvs.Tunnel {
 			switch d.TunnelType {
 			case ipvs.TunnelIPIP:
-				b.WriteString(" --tun-type ipip")
+				b = append(b, " --tun-type ipip"...)
 			case ipvs.TunnelGRE:
-				b.WriteString(" --tun-type gre" + tunnelFlagOption(d.TunnelFlags))
+				b = append(b, " --tun-type gre"...)
+				b = append(b, tunnelFlagOption(d.TunnelFlags)...)
 			case ipvs.TunnelGUE:
-				b.WriteString(" --tun-type gue --tun-port " + strconv.FormatUint(uint64(d.TunnelPort), 10) + tunnelFlagOption(d.TunnelFlags))
+				b = append(b, " --tun-type gue --tun-port "...)
+				b = strconv.AppendUint(b, uint64(d.TunnelPort), 10)
+				b = append(b, tunnelFlagOption(d.TunnelFlags)...)
 			}
 		}
-	default:
-		return ""
 	}
-	return b.String()
+	return b
 }
 
 // tunnelFlagOption is " " and the tun_flags_opts entry. The original
