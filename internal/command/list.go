@@ -69,12 +69,16 @@ func (r *Runner) listAll(opts render.Options) Outcome {
 	render.Title(r.Stdout, opts)
 	n := r.namer(opts.Numeric)
 	table := r.readTable(opts, services)
+	var (
+		dests  []ipvs.DestinationEntry // reused for every service read from /proc
+		sorter render.DestinationSorter
+	)
 	for i := range services {
-		if d, ok := table.Destinations(services[i].ServiceKey); ok {
+		if d, ok := table.AppendDestinations(dests[:0], services[i].ServiceKey); ok {
 			if !opts.NoSort {
-				render.SortDestinations(d)
+				sorter.Sort(d)
 			}
-			services[i].Destinations = d
+			services[i].Destinations, dests = d, d
 		} else if err := r.fillDestinations(&services[i], opts.NoSort); err != nil {
 			fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
 			return listFailed

@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"io"
 	"net/netip"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
@@ -19,36 +18,44 @@ func (r *Runner) save(c *rule.Command) Outcome {
 	}
 	addrPort := r.saveAddrPort(c.List.Numeric)
 	table := r.readTable(render.Options{}, services)
+	var (
+		dests  []ipvs.DestinationEntry // reused for every service read from /proc
+		sorter render.DestinationSorter
+		text   []byte // one line at a time
+	)
 	for i := range services {
 		s := &services[i]
 		// /proc has what a save line shows of a destination, except the
 		// tunnel settings: a service with a tunnelling destination is
 		// dumped on its own.
-		if d, ok := table.Destinations(s.ServiceKey); ok && !hasTunnel(d) {
-			render.SortDestinations(d)
-			s.Destinations = d
+		if d, ok := table.AppendDestinations(dests[:0], s.ServiceKey); ok && !hasTunnel(d) {
+			sorter.Sort(d)
+			s.Destinations, dests = d, d
 		} else if err := r.fillDestinations(s, false); err != nil {
 			fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
 			return listFailed
 		}
 		line := rule.Command{Kind: rule.AddService, HasService: true, Service: s.Service}
-		io.WriteString(r.Stdout, rule.Format(&line, addrPort)+"\n")
+		text = append(rule.AppendFormat(text[:0], &line, addrPort), '\n')
+		r.Stdout.Write(text)
 		line.Kind, line.HasServer = rule.AddServer, true
 		for _, d := range s.Destinations {
 			line.Server = d.Destination
-			io.WriteString(r.Stdout, rule.Format(&line, addrPort)+"\n")
+			text = append(rule.AppendFormat(text[:0], &line, addrPort), '\n')
+			r.Stdout.Write(text)
 		}
 		s.Destinations = nil
 	}
 	return ok
 }
 
-// saveAddrPort renders addresses in save lines: numeric with -n, else
-// with names as listings show them.
+// saveAddrPort renders addresses in save lines: numeric with -n (nil,
+// which rule.AppendFormat writes without allocating), else with names as
+// listings show them.
 func (r *Runner) saveAddrPort(numeric bool) rule.AddrPortFunc {
 	n := r.namer(numeric)
 	if n == nil {
-		return rule.NumericAddrPort
+		return nil
 	}
 	return func(_ ipvs.Family, addr netip.Addr, port uint16, proto ipvs.Protocol) string {
 		return render.AddrPort(addr, port, proto, n)

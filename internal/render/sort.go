@@ -26,9 +26,30 @@ func SortServices(services []Service) {
 
 // SortDestinations sorts the servers of one service as Sort does.
 func SortDestinations(dests []ipvs.DestinationEntry) {
-	mergeSort(dests, func(a, b *ipvs.DestinationEntry) int32 {
-		return CompareDestinations(&a.Destination, &b.Destination)
-	})
+	var s DestinationSorter
+	s.Sort(dests)
+}
+
+// DestinationSorter sorts the servers of one service after another as
+// SortDestinations does, reusing its scratch space. The zero value is ready
+// to use.
+type DestinationSorter struct {
+	tmp []ipvs.DestinationEntry
+}
+
+// Sort sorts dests as SortDestinations does.
+func (s *DestinationSorter) Sort(dests []ipvs.DestinationEntry) {
+	if len(dests) < 2 {
+		return
+	}
+	if cap(s.tmp) < len(dests) {
+		s.tmp = make([]ipvs.DestinationEntry, len(dests))
+	}
+	msort(dests, s.tmp[:len(dests)], compareDestinationEntries)
+}
+
+func compareDestinationEntries(a, b *ipvs.DestinationEntry) int32 {
+	return CompareDestinations(&a.Destination, &b.Destination)
 }
 
 // word returns the i-th big-endian 32-bit word of addr as the original's
