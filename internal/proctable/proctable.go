@@ -24,6 +24,7 @@ import (
 	"net/netip"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
 
 // File is where the kernel shows the table of the reader's network
@@ -179,11 +180,11 @@ func Read(r io.Reader) (*Table, error) {
 func fields(line []byte, f [][]byte) int {
 	n := 0
 	for i := 0; i < len(line); {
-		for i < len(line) && isSpace(line[i]) {
+		for i < len(line) && ipvstext.IsSpace(line[i]) {
 			i++
 		}
 		j := i
-		for j < len(line) && !isSpace(line[j]) {
+		for j < len(line) && !ipvstext.IsSpace(line[j]) {
 			j++
 		}
 		if j == i {
@@ -197,10 +198,6 @@ func fields(line []byte, f [][]byte) int {
 		i = j
 	}
 	return n
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 var protocols = map[string]ipvs.Protocol{"TCP": ipvs.TCP, "UDP": ipvs.UDP, "SCTP": ipvs.SCTP}

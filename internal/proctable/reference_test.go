@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvstext"
 )
 
 // refTable holds the destinations of every service the text listed, compactly
@@ -195,4 +196,4 @@ func refParseAddrPort(s string) (ipvs.Family, netip.Addr, uint16, error) {
 	return ipvs.INET, netip.AddrFrom4(b), uint16(port), nil
 }
 
-func refIsSpace(r rune) bool { return r < 0x80 && isSpace(byte(r)) }
+func refIsSpace(r rune) bool { return r < 0x80 && ipvstext.IsSpace(byte(r)) }
