@@ -13,6 +13,20 @@ func IsSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
+// NextField returns where the first run of bytes that are not IsSpace
+// starts and ends in s at or after i: s[start:end]. With no such run, both
+// are len(s).
+func NextField[T ~string | ~[]byte](s T, i int) (start, end int) {
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	end = i
+	for end < len(s) && !IsSpace(s[end]) {
+		end++
+	}
+	return i, end
+}
+
 // HexDigit returns the value of the hex digit c (either case), or -1 if c
 // is not one.
 func HexDigit(c byte) int {

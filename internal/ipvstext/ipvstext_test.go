@@ -1,6 +1,7 @@
 package ipvstext
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
@@ -24,6 +25,32 @@ func TestServiceProto(t *testing.T) {
 	for p, want := range map[ipvs.Protocol]string{ipvs.TCP: "tcp", ipvs.UDP: "udp", ipvs.SCTP: "sctp", 0: "", 1: ""} {
 		if got := ServiceProto(p); got != want {
 			t.Errorf("ServiceProto(%d) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+func TestNextField(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{" \t\r\n\v\f", nil},
+		{"a", []string{"a"}},
+		{"  TCP  0A000001:0050 rr \n", []string{"TCP", "0A000001:0050", "rr"}},
+		{"x\ty\u00a0z", []string{"x", "y\u00a0z"}}, // C locale: only ASCII white space splits
+	} {
+		var got []string
+		for i, j := NextField(tc.in, 0); i < j; i, j = NextField(tc.in, j) {
+			got = append(got, tc.in[i:j])
+		}
+		var gotBytes []string
+		b := []byte(tc.in)
+		for i, j := NextField(b, 0); i < j; i, j = NextField(b, j) {
+			gotBytes = append(gotBytes, string(b[i:j]))
+		}
+		if !slices.Equal(got, tc.want) || !slices.Equal(gotBytes, tc.want) {
+			t.Errorf("fields of %q: %q (string), %q (bytes), want %q", tc.in, got, gotBytes, tc.want)
 		}
 	}
 }

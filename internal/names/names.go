@@ -238,18 +238,8 @@ func fields(line string, dst []string) []string {
 		line = line[:i]
 	}
 	dst = dst[:0]
-	for i := 0; i < len(line); {
-		for i < len(line) && ipvstext.IsSpace(line[i]) {
-			i++
-		}
-		j := i
-		for j < len(line) && !ipvstext.IsSpace(line[j]) {
-			j++
-		}
-		if j > i {
-			dst = append(dst, line[i:j])
-		}
-		i = j
+	for i, j := ipvstext.NextField(line, 0); i < j; i, j = ipvstext.NextField(line, j) {
+		dst = append(dst, line[i:j])
 	}
 	return dst
 }

@@ -179,23 +179,12 @@ func Read(r io.Reader) (*Table, error) {
 // len(f)+1.
 func fields(line []byte, f [][]byte) int {
 	n := 0
-	for i := 0; i < len(line); {
-		for i < len(line) && ipvstext.IsSpace(line[i]) {
-			i++
-		}
-		j := i
-		for j < len(line) && !ipvstext.IsSpace(line[j]) {
-			j++
-		}
-		if j == i {
-			break
-		}
+	for i, j := ipvstext.NextField(line, 0); i < j; i, j = ipvstext.NextField(line, j) {
 		if n == len(f) {
 			return n + 1
 		}
 		f[n] = line[i:j]
 		n++
-		i = j
 	}
 	return n
 }
