@@ -46,8 +46,11 @@ const maxAddrPort = 59
 // <mask>" (only if persistent; the mask only if not all-ones / 128),
 // " --pe <name>", " -o", " -b <flags>". For AddServer: "-a <svc> -r
 // <addr:port> <-g|-m|-i> -w <weight>" and, for tunnels, the tunnel type,
-// port and checksum option. Thresholds are not saved. The fwmark and the
-// weight are printed as signed 32-bit numbers, as the original does.
+// port and checksum option. Thresholds are not saved. The weight is
+// printed as a signed 32-bit number, as the original does. The fwmark is
+// printed unsigned, unlike the original: its "%d" turns marks of 2^31 and
+// above into negative numbers that no restore accepts, so a save of such a
+// service could not be restored (a deliberate difference, README).
 func Format(c *Command, addrPort AddrPortFunc) string {
 	return string(AppendFormat(nil, c, addrPort))
 }
@@ -72,7 +75,7 @@ func AppendFormat(b []byte, c *Command, addrPort AddrPortFunc) []byte {
 	appendService := func(b []byte) []byte {
 		if s.FWMark != 0 {
 			b = append(b, "-f "...)
-			b = strconv.AppendInt(b, int64(int32(s.FWMark)), 10)
+			b = strconv.AppendUint(b, uint64(s.FWMark), 10)
 			if s.Family == ipvs.INET6 {
 				b = append(b, " -6"...)
 			}

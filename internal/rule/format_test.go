@@ -63,9 +63,13 @@ func TestFormatKernelEntries(t *testing.T) {
 		f    AddrPortFunc
 		want string
 	}{
-		// A mark above 2^31 prints signed (7.9), and cannot be restored.
+		// A mark of 2^31 or above prints unsigned, so that it can be
+		// restored; the original prints it signed (7.9), here "-f -1",
+		// which no restore accepts (a deliberate difference).
 		{Command{Kind: AddService, Service: ipvs.Service{ServiceKey: ipvs.ServiceKey{Family: ipvs.INET, FWMark: 4294967295}, Scheduler: "wlc", Flags: ipvs.FlagHashed, Netmask: 0xffffffff}},
-			nil, "-A -f -1 -s wlc"},
+			nil, "-A -f 4294967295 -s wlc"},
+		{Command{Kind: AddServer, Service: ipvs.Service{ServiceKey: ipvs.ServiceKey{Family: ipvs.INET6, FWMark: 2147483648}}, Server: ipvs.Destination{Family: ipvs.INET6, Addr: netip.MustParseAddr("2001:db8::1"), Method: ipvs.Local, Weight: 1}},
+			nil, "-a -f 2147483648 -6 -r [2001:db8::1]:0 -g -w 1"},
 		// sh with only flag-3: "-b " with a trailing blank (7.10).
 		{Command{Kind: AddService, Service: ipvs.Service{ServiceKey: key, Scheduler: "sh", Flags: ipvs.FlagSched3 | ipvs.FlagHashed, Netmask: 0xffffffff}},
 			nil, "-A -t 1.2.3.4:3 -s sh -b "},
