@@ -29,7 +29,9 @@ import (
 // reported as "line N: ..." and nothing is changed (status 1). With DryRun
 // the changes are printed on stdout as command lines and not made. A
 // change the kernel refuses is reported with the line that made it and
-// the others go on; the status is then 1.
+// the others go on; the status is then 1. With Verbose a summary ends the
+// output: the changes made (those the kernel refused are not) and how many
+// were refused, or for a dry run the changes planned.
 func (r *Runner) Converge(in io.Reader) int {
 	want, ok := r.readWanted(in)
 	if !ok {
@@ -52,7 +54,11 @@ func (r *Runner) Converge(in io.Reader) int {
 			fmt.Fprintln(r.Stdout, rule.FormatChange(&plan[i], rule.NumericAddrPort))
 		}
 		if r.RestoreOptions.Verbose {
-			fmt.Fprintf(r.Stderr, "%s: converge: %s (dry run: nothing changed)\n", r.Prog, summarize(plan, len(want.services)))
+			var planned changeCounts
+			for i := range plan {
+				planned.add(plan[i].Kind)
+			}
+			fmt.Fprintf(r.Stderr, "%s: converge: %s (dry run: nothing changed)\n", r.Prog, planned.summary("planned", len(want.services)))
 		}
 		return 0
 	}
@@ -60,14 +66,15 @@ func (r *Runner) Converge(in io.Reader) int {
 }
 
 // applyPlan carries the changes out in batches and reports the refused
-// ones.
+// ones; wanted is the number of services in the input.
 func (r *Runner) applyPlan(plan []rule.Command, wanted int) int {
+	var made changeCounts
 	failed := 0
 	for start := 0; start < len(plan); start += batchLimit {
 		select {
 		case sig := <-r.RestoreOptions.Interrupt:
-			fmt.Fprintf(r.Stderr, "%s: converge interrupted by %s: %d of %d changes made; nothing after them was sent\n",
-				r.Prog, sig.Name, start, len(plan))
+			fmt.Fprintf(r.Stderr, "%s: converge interrupted by %s: %d of %s made, %d refused; nothing after them was sent\n",
+				r.Prog, sig.Name, made.total(), nounCount(len(plan), "change"), failed)
 			return sig.Status
 		default:
 		}
@@ -84,11 +91,13 @@ func (r *Runner) applyPlan(plan []rule.Command, wanted int) int {
 			if err != nil {
 				failed++
 				fmt.Fprintf(r.Stderr, "%s: %s: %s\n", r.Prog, rule.FormatChange(&chunk[i], rule.NumericAddrPort), kernelMessage(ops[i], err))
+				continue
 			}
+			made.add(chunk[i].Kind)
 		}
 	}
 	if r.RestoreOptions.Verbose {
-		fmt.Fprintf(r.Stderr, "%s: converge: %s, %d refused\n", r.Prog, summarize(plan, wanted), failed)
+		fmt.Fprintf(r.Stderr, "%s: converge: %s; %d refused\n", r.Prog, made.summary("made", wanted), failed)
 	}
 	if failed > 0 {
 		return 1
@@ -96,17 +105,40 @@ func (r *Runner) applyPlan(plan []rule.Command, wanted int) int {
 	return 0
 }
 
-// summarize counts a plan's changes by kind.
-func summarize(plan []rule.Command, wanted int) string {
-	var n [rule.DeleteServer + 1]int
-	for i := range plan {
-		if k := plan[i].Kind; k <= rule.DeleteServer {
-			n[k]++
-		}
+// changeCounts counts table changes by kind (AddService ... DeleteServer).
+type changeCounts [rule.DeleteServer + 1]int
+
+func (n *changeCounts) add(k rule.Kind) {
+	if k <= rule.DeleteServer {
+		n[k]++
 	}
-	return fmt.Sprintf("%d changes for %d services: services %d added, %d edited, %d deleted; servers %d added, %d edited, %d deleted",
-		len(plan), wanted, n[rule.AddService], n[rule.EditService], n[rule.DeleteService],
+}
+
+func (n *changeCounts) total() int {
+	t := 0
+	for _, c := range n {
+		t += c
+	}
+	return t
+}
+
+// summary is the converge summary: "9 changes made for 5 services:
+// services 1 added, 1 edited, 1 deleted; servers 4 added, 1 edited,
+// 1 deleted", with how ("made", "planned") the changes were counted and
+// wanted, the number of services in the input.
+func (n *changeCounts) summary(how string, wanted int) string {
+	return fmt.Sprintf("%s %s for %s: services %d added, %d edited, %d deleted; servers %d added, %d edited, %d deleted",
+		nounCount(n.total(), "change"), how, nounCount(wanted, "service"),
+		n[rule.AddService], n[rule.EditService], n[rule.DeleteService],
 		n[rule.AddServer], n[rule.EditServer], n[rule.DeleteServer])
+}
+
+// nounCount is n and the noun, plural unless n is 1: "1 service", "0 services".
+func nounCount(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // tableService is a service and its servers in the order they were added.
@@ -172,7 +204,7 @@ func (r *Runner) readWanted(in io.Reader) (*table, bool) {
 		return nil, false
 	}
 	if problems > 0 {
-		fmt.Fprintf(r.Stderr, "%s: %d problems in the input: nothing was changed\n", r.Prog, problems)
+		fmt.Fprintf(r.Stderr, "%s: %s in the input: nothing was changed\n", r.Prog, nounCount(problems, "problem"))
 		return nil, false
 	}
 	for _, s := range t.services {

@@ -1,9 +1,12 @@
 package command
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
@@ -70,6 +73,166 @@ func TestConvergeRefusesBadInput(t *testing.T) {
 		"line 5: --bogus: unknown option\n" +
 		"ipvsadm: 4 problems in the input: nothing was changed\n"
 	if stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
+	}
+}
+
+// refusingKernel is a Backend holding services without servers; Batch
+// refuses the requests whose positions (counted over all batches) are in
+// refuse with EEXIST, and after the first batch delivers interruptAfter,
+// if set, on interrupt.
+type refusingKernel struct {
+	Backend
+	services       []ipvs.Service
+	refuse         map[int]bool
+	sent, batches  int
+	interrupt      chan Interruption
+	interruptAfter *Interruption
+}
+
+func (k *refusingKernel) Services() ([]ipvs.ServiceEntry, error) {
+	var out []ipvs.ServiceEntry
+	for _, s := range k.services {
+		out = append(out, ipvs.ServiceEntry{Service: s})
+	}
+	return out, nil
+}
+
+func (k *refusingKernel) Destinations(ipvs.ServiceKey) ([]ipvs.DestinationEntry, error) {
+	return nil, nil
+}
+
+func (k *refusingKernel) Batch(rs []ipvs.Request) []error {
+	errs := make([]error, len(rs))
+	for i := range rs {
+		if k.refuse[k.sent] {
+			errs[i] = unix.EEXIST
+		}
+		k.sent++
+	}
+	if k.batches++; k.batches == 1 && k.interruptAfter != nil {
+		k.interrupt <- *k.interruptAfter
+	}
+	return errs
+}
+
+// TestConvergeSummary checks the summary's counts and grammar: a real run
+// counts the changes made, not those the kernel refused, and says how many
+// it refused; a dry run counts the planned changes and says so; a count of
+// one takes the singular.
+func TestConvergeSummary(t *testing.T) {
+	old := ipvs.Service{ServiceKey: ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}, Scheduler: "rr", Netmask: 0xffffffff}
+	const twoServers = "-A -t 10.0.0.9:80 -s rr\n-a -t 10.0.0.9:80 -r 10.1.0.1\n-a -t 10.0.0.9:80 -r 10.1.0.2\n"
+	var many strings.Builder
+	many.WriteString("-A -f 2147483648 -s rr\n")
+	for i := range batchLimit + 5 {
+		fmt.Fprintf(&many, "-a -f 2147483648 -r 10.%d.%d.1\n", i/256, i%256)
+	}
+	for _, tc := range []struct {
+		name      string
+		have      []ipvs.Service
+		input     string
+		dryRun    bool
+		refuse    []int
+		interrupt *Interruption // before the first batch
+		after     *Interruption // after the first batch
+		status    int
+		stdout    string
+		stderr    string
+	}{{
+		name:   "all made",
+		have:   []ipvs.Service{old},
+		input:  twoServers,
+		stderr: "ipvsadm: converge: 4 changes made for 1 service: services 1 added, 0 edited, 1 deleted; servers 2 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		name:   "one refused",
+		have:   []ipvs.Service{old},
+		input:  twoServers,
+		refuse: []int{2},
+		status: 1,
+		stderr: "ipvsadm: -a -t 10.0.0.9:80 -r 10.1.0.1:80 -g -w 1: Destination already exists\n" +
+			"ipvsadm: converge: 3 changes made for 1 service: services 1 added, 0 edited, 1 deleted; servers 1 added, 0 edited, 0 deleted; 1 refused\n",
+	}, {
+		name:   "all refused",
+		input:  "-A -f 2147483648 -s rr\n",
+		refuse: []int{0},
+		status: 1,
+		stderr: "ipvsadm: -A -f 2147483648 -s rr: Service already exists\n" +
+			"ipvsadm: converge: 0 changes made for 1 service: services 0 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 1 refused\n",
+	}, {
+		name:   "one made",
+		input:  "-A -f 2147483648 -s rr\n",
+		stderr: "ipvsadm: converge: 1 change made for 1 service: services 1 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		name:   "nothing to do",
+		have:   []ipvs.Service{old},
+		input:  "-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.2:80 -s rr\n",
+		stderr: "ipvsadm: converge: 1 change made for 2 services: services 1 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		name:   "empty input",
+		have:   []ipvs.Service{old},
+		input:  "",
+		stderr: "ipvsadm: converge: 1 change made for 0 services: services 0 added, 0 edited, 1 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		name:   "dry run counts planned changes",
+		have:   []ipvs.Service{old},
+		input:  twoServers,
+		dryRun: true,
+		refuse: []int{0, 1, 2, 3}, // nothing is sent
+		stdout: "-D -t 10.0.0.1:80\n-A -t 10.0.0.9:80 -s rr\n-a -t 10.0.0.9:80 -r 10.1.0.1:80 -g -w 1\n-a -t 10.0.0.9:80 -r 10.1.0.2:80 -g -w 1\n",
+		stderr: "ipvsadm: converge: 4 changes planned for 1 service: services 1 added, 0 edited, 1 deleted; servers 2 added, 0 edited, 0 deleted (dry run: nothing changed)\n",
+	}, {
+		name:   "dry run of one change",
+		input:  "-A -f 2147483648 -s rr\n",
+		dryRun: true,
+		stdout: "-A -f 2147483648 -s rr\n",
+		stderr: "ipvsadm: converge: 1 change planned for 1 service: services 1 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted (dry run: nothing changed)\n",
+	}, {
+		name:      "interrupted before the first batch",
+		input:     "-A -f 2147483648 -s rr\n",
+		interrupt: &Interruption{Name: "SIGTERM", Status: 143},
+		status:    143,
+		stderr:    "ipvsadm: converge interrupted by SIGTERM: 0 of 1 change made, 0 refused; nothing after them was sent\n",
+	}, {
+		name:   "interrupted after a partly refused batch",
+		have:   []ipvs.Service{old},
+		input:  many.String(),
+		refuse: []int{5},
+		after:  &Interruption{Name: "SIGINT", Status: 130},
+		status: 130,
+		stderr: "ipvsadm: -a -f 2147483648 -r 10.0.3.1:0 -g -w 1: Destination already exists\n" +
+			fmt.Sprintf("ipvsadm: converge interrupted by SIGINT: %d of %d changes made, 1 refused; nothing after them was sent\n", batchLimit-1, batchLimit+7),
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := &refusingKernel{services: tc.have, refuse: map[int]bool{}, interrupt: make(chan Interruption, 1), interruptAfter: tc.after}
+			for _, i := range tc.refuse {
+				k.refuse[i] = true
+			}
+			if tc.interrupt != nil {
+				k.interrupt <- *tc.interrupt
+			}
+			var stdout, stderr strings.Builder
+			r := &Runner{Backend: k, Stdout: &stdout, Stderr: &stderr, Prog: "ipvsadm",
+				RestoreOptions: RestoreOptions{Converge: true, DryRun: tc.dryRun, Verbose: true, Interrupt: k.interrupt}}
+			st := r.Restore(strings.NewReader(tc.input))
+			if st != tc.status || stdout.String() != tc.stdout || stderr.String() != tc.stderr {
+				t.Errorf("status %d, want %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s\nwant:\n%s", st, tc.status, stdout.String(), tc.stdout, stderr.String(), tc.stderr)
+			}
+			if tc.dryRun && k.sent != 0 {
+				t.Errorf("the dry run sent %d requests", k.sent)
+			}
+		})
+	}
+}
+
+// TestConvergeOneProblem checks the singular of the problem count.
+func TestConvergeOneProblem(t *testing.T) {
+	var stderr strings.Builder
+	r := &Runner{Stderr: &stderr, Prog: "ipvsadm", RestoreOptions: RestoreOptions{Converge: true}}
+	if st := r.Restore(strings.NewReader("-A -t 10.0.0.1:80\n-a -t 10.0.0.2:80 -r 10.1.0.1\n")); st != 1 {
+		t.Errorf("status %d, want 1", st)
+	}
+	if want := "line 2: Service not defined\nipvsadm: 1 problem in the input: nothing was changed\n"; stderr.String() != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
 	}
 }

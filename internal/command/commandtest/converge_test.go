@@ -152,7 +152,7 @@ func TestConverge(t *testing.T) {
 		t.Fatalf("no traffic went through the kept service: %+v", before)
 	}
 	st, stdout, stderr := converge(r, convergeTo, false)
-	wantReport := "ipvsadm: converge: 9 changes for 5 services: services 1 added, 1 edited, 1 deleted; servers 4 added, 1 edited, 1 deleted, 0 refused\n"
+	wantReport := "ipvsadm: converge: 9 changes made for 5 services: services 1 added, 1 edited, 1 deleted; servers 4 added, 1 edited, 1 deleted; 0 refused\n"
 	if st != 0 || stdout != "" || stderr != wantReport {
 		t.Fatalf("converge: status %d, stdout %q, stderr %q", st, stdout, stderr)
 	}
@@ -172,11 +172,11 @@ func TestConverge(t *testing.T) {
 
 	// Converging to the same table again plans and changes nothing.
 	st, stdout, stderr = converge(r, convergeTo, true)
-	if st != 0 || stdout != "" || !strings.Contains(stderr, ": 0 changes for 5 services") {
+	if st != 0 || stdout != "" || !strings.Contains(stderr, ": 0 changes planned for 5 services") {
 		t.Errorf("dry run onto the same table: status %d, stdout %q, stderr %q", st, stdout, stderr)
 	}
 	st, _, stderr = converge(r, convergeTo, false)
-	if st != 0 || !strings.Contains(stderr, ": 0 changes for 5 services") {
+	if st != 0 || !strings.Contains(stderr, ": 0 changes made for 5 services") {
 		t.Errorf("converging onto the same table: status %d, stderr %q", st, stderr)
 	}
 	if again, _ := counters(t, c); again.Connections != before.Connections {
@@ -229,26 +229,27 @@ func TestConvergeRandomTables(t *testing.T) {
 		c, r, _ := restored(t, "")
 		randomTable(t, c, rand.New(rand.NewPCG(seed, 200)), 60, 5)
 		st, _, stderr := converge(r, file.String(), false)
-		if st != 0 || !strings.Contains(stderr, ", 0 refused") {
+		if st != 0 || !strings.Contains(stderr, "; 0 refused") {
 			t.Fatalf("seed %d: status %d, stderr %q", seed, st, stderr)
 		}
 		if diff := cmp.Diff(snapshot(t, plain), snapshot(t, c)); diff != "" {
 			t.Errorf("seed %d: converged table differs from the plain restore (-want +got):\n%s", seed, diff)
 		}
-		if st, _, stderr := converge(r, file.String(), true); st != 0 || !strings.Contains(stderr, ": 0 changes") {
+		if st, _, stderr := converge(r, file.String(), true); st != 0 || !strings.Contains(stderr, ": 0 changes planned") {
 			t.Errorf("seed %d: converging again: status %d, %q", seed, st, stderr)
 		}
 	}
 }
 
 // TestConvergeKernelRefusal checks that a change the kernel refuses is
-// reported with its command line, the other changes are made, and the
-// status is 1; and that bad input changes nothing.
+// reported with its command line, the other changes are made, the summary
+// counts only those made and says how many were refused, and the status is
+// 1; and that bad input changes nothing.
 func TestConvergeKernelRefusal(t *testing.T) {
 	c, r, _ := restored(t, "-A -t 10.0.0.1:80 -s rr\n")
 	st, _, stderr := converge(r, "-A -t 10.0.0.9:80 -s nosuch\n-A -t 10.0.0.8:80 -s rr\n", false)
 	want := "ipvsadm: -A -t 10.0.0.9:80 -s nosuch: Scheduler or persistence engine not found\n" +
-		"ipvsadm: converge: 3 changes for 2 services: services 2 added, 0 edited, 1 deleted; servers 0 added, 0 edited, 0 deleted, 1 refused\n"
+		"ipvsadm: converge: 2 changes made for 2 services: services 1 added, 0 edited, 1 deleted; servers 0 added, 0 edited, 0 deleted; 1 refused\n"
 	if st != 1 || stderr != want {
 		t.Errorf("status %d, stderr:\n%s\nwant:\n%s", st, stderr, want)
 	}
@@ -261,5 +262,46 @@ func TestConvergeKernelRefusal(t *testing.T) {
 	st, _, stderr = converge(r, "-A -t 10.0.0.5:80\n-a -t 10.0.0.6:80 -r 10.1.0.1\n", false)
 	if st != 1 || !strings.HasPrefix(stderr, "line 2: Service not defined\n") || snapshot(t, c) != before {
 		t.Errorf("bad input: status %d, stderr %q, table changed: %v", st, stderr, snapshot(t, c) != before)
+	}
+}
+
+// TestConvergeFWMarksAbove2to31 converges tables with firewall marks of
+// 2^31 and above, which the kernel holds as unsigned numbers: our save of
+// such a table converges onto it with nothing to change, and the plan from
+// an empty table, restored the plain way, makes the same table. One change
+// is counted in the singular.
+func TestConvergeFWMarksAbove2to31(t *testing.T) {
+	const rules = "-A -f 2147483648 -s rr\n-a -f 2147483648 -r 10.1.0.1:0 -g -w 1\n-A -f 4294967295 -6 -s wlc\n"
+	c, r, _ := restored(t, rules)
+	var file strings.Builder
+	r.Stdout = &file
+	if st := r.Main([]string{"-Sn"}); st != 0 {
+		t.Fatalf("-Sn: %d", st)
+	}
+	if want := "-A -f 2147483648 -s rr\n-a -f 2147483648 -r 10.1.0.1:0 -g -w 1\n-A -f 4294967295 -6 -s wlc\n"; file.String() != want {
+		t.Errorf("-Sn:\n%s\nwant:\n%s", file.String(), want)
+	}
+	st, stdout, stderr := converge(r, file.String(), false)
+	if want := "ipvsadm: converge: 0 changes made for 2 services: services 0 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n"; st != 0 || stdout != "" || stderr != want {
+		t.Errorf("converging onto the saved table: status %d, stdout %q, stderr %q", st, stdout, stderr)
+	}
+	edited := strings.Replace(file.String(), "-A -f 4294967295 -6 -s wlc", "-A -f 4294967295 -6 -s sh", 1)
+	st, _, stderr = converge(r, edited, false)
+	if want := "ipvsadm: converge: 1 change made for 2 services: services 0 added, 1 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n"; st != 0 || stderr != want {
+		t.Errorf("converging one edit: status %d, stderr %q", st, stderr)
+	}
+
+	e, er, _ := restored(t, "")
+	st, plan, stderr := converge(er, edited, true)
+	if want := "ipvsadm: converge: 3 changes planned for 2 services: services 2 added, 0 edited, 0 deleted; servers 1 added, 0 edited, 0 deleted (dry run: nothing changed)\n"; st != 0 || stderr != want {
+		t.Errorf("dry run from an empty table: status %d, stderr %q", st, stderr)
+	}
+	var out strings.Builder
+	er.Stdout, er.Stderr = &out, &out
+	if st := er.Restore(strings.NewReader(plan)); st != 0 || out.Len() != 0 {
+		t.Fatalf("restoring the plan %q: status %d: %s", plan, st, out.String())
+	}
+	if diff := cmp.Diff(snapshot(t, c), snapshot(t, e)); diff != "" {
+		t.Errorf("table after restoring the dry run's plan (-want +got):\n%s", diff)
 	}
 }
