@@ -123,3 +123,52 @@ func TestHelperReloadConverges(t *testing.T) {
 		})
 	}
 }
+
+// TestHelperSaveFails: a save whose ipvsadm fails, even after printing
+// part of the table, leaves the rules file as it was, removes its
+// temporary file, warns and fails; a good save replaces the file, keeps
+// its mode and, on Debian, starts with the header line.
+func TestHelperSaveFails(t *testing.T) {
+	for _, sh := range helperShells(t) {
+		t.Run(sh[0], func(t *testing.T) {
+			for _, layout := range []string{"debian", "redhat"} {
+				dir := t.TempDir()
+				rules := filepath.Join(dir, "rules")
+				const old = "-A -t 10.0.0.1:80 -s rr\n"
+				if err := os.WriteFile(rules, []byte(old), 0o640); err != nil {
+					t.Fatal(err)
+				}
+				r := runHelper(t, sh, layout, rules, "save", "FAKE_SAVE=-A -t 10.0.0.2:80 -s rr\n-a -t 10.0", "FAKE_STATUS=1")
+				if r.status == 0 || strings.Contains(r.stdout, "saved") ||
+					!strings.Contains(r.stderr, "ipvsadm-service: ipvsadm -S -n failed (status 1); "+rules+" left as it was") {
+					t.Errorf("%s: failed save: status %d, stdout %q, stderr %q", layout, r.status, r.stdout, r.stderr)
+				}
+				if b, err := os.ReadFile(rules); err != nil || string(b) != old {
+					t.Errorf("%s: rules file after a failed save: %q (%v), want %q", layout, b, err, old)
+				}
+				if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+					t.Errorf("%s: files left beside the rules file: %v", layout, entries)
+				}
+
+				const saved = "-A -t 10.0.0.2:80 -s rr\n"
+				r = runHelper(t, sh, layout, rules, "save", "FAKE_SAVE="+saved)
+				want := saved
+				if layout == "debian" {
+					want = "# ipvsadm.rules\n" + saved
+				}
+				if r.status != 0 || !strings.Contains(r.stdout, "saved the IPVS table to "+rules) {
+					t.Errorf("%s: save: status %d, stdout %q, stderr %q", layout, r.status, r.stdout, r.stderr)
+				}
+				if b, err := os.ReadFile(rules); err != nil || string(b) != want {
+					t.Errorf("%s: saved %q (%v), want %q", layout, b, err, want)
+				}
+				if fi, err := os.Stat(rules); err != nil || fi.Mode().Perm() != 0o640 {
+					t.Errorf("%s: mode after save: %v (%v), want 0640 kept", layout, fi.Mode(), err)
+				}
+				if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+					t.Errorf("%s: files left beside the rules file: %v", layout, entries)
+				}
+			}
+		})
+	}
+}

@@ -90,6 +90,17 @@ func (s *svc) with(t *testing.T) *svc {
 	return &c
 }
 
+// useRules makes p the rules file (IPVSADM_RULES) of s.
+func (s *svc) useRules(p string) {
+	s.Rules = p
+	s.env = slices.Clone(s.env) // not the parent test's
+	for i, e := range s.env {
+		if strings.HasPrefix(e, "IPVSADM_RULES=") {
+			s.env[i] = "IPVSADM_RULES=" + p
+		}
+	}
+}
+
 // settings writes the settings file.
 func (s *svc) settings(text string) { s.write(s.Config, text, 0o644) }
 
