@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -33,9 +34,9 @@ func (r *Runner) Check(in io.Reader) int {
 		return pe.Text
 	}, t.apply)
 	if err != nil {
-		return 1
+		return inputStatus(err)
 	}
-	fmt.Fprintf(r.Stderr, "%s: checked %d lines: %d problems\n", r.Prog, checked, problems)
+	fmt.Fprintf(r.Stderr, "%s: checked %s: %s\n", r.Prog, nounCount(checked, "line"), nounCount(problems, "problem"))
 	if problems > 0 {
 		return 1
 	}
@@ -46,9 +47,12 @@ func (r *Runner) Check(in io.Reader) int {
 // apply. Every line that cannot be parsed (worded by parseProblem) or that
 // apply refuses (with the message it returns) is reported on stderr as
 // "line N: ...". It returns how many lines it read and how many problems
-// it reported; a read error is reported and returned.
+// it reported; a read error or an interruption is reported and returned
+// (see inputStatus).
 func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string, apply func(*rule.Command) string) (checked, problems int, err error) {
-	lines := rule.NewReader(in)
+	src := newInput(in, r.RestoreOptions.Interrupt, nil)
+	defer src.close()
+	lines := rule.NewReader(src)
 	report := func(msg string) {
 		problems++
 		fmt.Fprintf(r.Stderr, "line %d: %s\n", lines.Line(), msg)
@@ -58,14 +62,21 @@ func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string,
 		if err == io.EOF {
 			return checked, problems, nil
 		}
+		if intr := (*interruptedError)(nil); errors.As(err, &intr) {
+			fmt.Fprintf(r.Stderr, "%s: interrupted by %s while reading the input: nothing was changed\n", r.Prog, intr.Name)
+			return checked, problems, err
+		}
 		if err != nil {
-			fmt.Fprintf(r.Stderr, "%s: reading input after line %d: %v\n", r.Prog, lines.Line(), err)
+			fmt.Fprintf(r.Stderr, "%s: nothing was changed\n", ReadFailure(r.Prog, lines.Line()-1, err))
 			return checked, problems, err
 		}
 		checked++
 		c, err := rule.Parse(r.Prog, args, r.parseOptions())
 		if pe, isParse := err.(*rule.Error); isParse {
 			report(parseProblem(pe))
+			if startsWithBOM(args) {
+				fmt.Fprintf(r.Stderr, "line %d: %s\n", lines.Line(), bomNote)
+			}
 			continue
 		} else if err != nil {
 			report(err.Error())
@@ -75,6 +86,15 @@ func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string,
 			report(msg)
 		}
 	}
+}
+
+// inputStatus is the exit status after checkLines failed with err: an
+// interruption's own, otherwise 1.
+func inputStatus(err error) int {
+	if intr := (*interruptedError)(nil); errors.As(err, &intr) {
+		return intr.Status
+	}
+	return 1
 }
 
 // destKey identifies a destination within its service, as the kernel does.

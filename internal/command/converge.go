@@ -33,9 +33,9 @@ import (
 // output: the changes made (those the kernel refused are not) and how many
 // were refused, or for a dry run the changes planned.
 func (r *Runner) Converge(in io.Reader) int {
-	want, ok := r.readWanted(in)
-	if !ok {
-		return 1
+	want, status := r.readWanted(in)
+	if want == nil {
+		return status
 	}
 	have, err := readKernelServices(r.Backend)
 	if err == nil {
@@ -195,22 +195,22 @@ func kernelServers(b Backend, key ipvs.ServiceKey) ([]ipvs.Destination, error) {
 }
 
 // readWanted reads the input into the table a restore of it would leave
-// on an empty table. It reports each line it cannot use and then returns
-// false.
-func (r *Runner) readWanted(in io.Reader) (*table, bool) {
+// on an empty table. It reports each line it cannot use, or why it could
+// not read the input, and then returns no table and the exit status.
+func (r *Runner) readWanted(in io.Reader) (*table, int) {
 	t := newTable()
 	_, problems, err := r.checkLines(in, func(pe *rule.Error) string { return pe.Text }, t.apply)
 	if err != nil {
-		return nil, false
+		return nil, inputStatus(err)
 	}
 	if problems > 0 {
 		fmt.Fprintf(r.Stderr, "%s: %s in the input: nothing was changed\n", r.Prog, nounCount(problems, "problem"))
-		return nil, false
+		return nil, 1
 	}
 	for _, s := range t.services {
 		s.has = nil // needed only while reading
 	}
-	return t, true
+	return t, 0
 }
 
 // apply changes the table as c would, or returns why it cannot.

@@ -79,18 +79,24 @@ func TestConvergeRefusesBadInput(t *testing.T) {
 
 // refusingKernel is a Backend holding services without servers; Batch
 // refuses the requests whose positions (counted over all batches) are in
-// refuse with EEXIST, and after the first batch delivers interruptAfter,
-// if set, on interrupt.
+// refuse with EEXIST. It delivers interruptOnRead, if set, on interrupt
+// when its table is read (after the input was), and interruptAfter after
+// the first batch.
 type refusingKernel struct {
 	Backend
-	services       []ipvs.Service
-	refuse         map[int]bool
-	sent, batches  int
-	interrupt      chan Interruption
-	interruptAfter *Interruption
+	services        []ipvs.Service
+	refuse          map[int]bool
+	sent, batches   int
+	interrupt       chan Interruption
+	interruptOnRead *Interruption
+	interruptAfter  *Interruption
 }
 
 func (k *refusingKernel) Services() ([]ipvs.ServiceEntry, error) {
+	if k.interruptOnRead != nil {
+		k.interrupt <- *k.interruptOnRead
+		k.interruptOnRead = nil
+	}
 	var out []ipvs.ServiceEntry
 	for _, s := range k.services {
 		out = append(out, ipvs.ServiceEntry{Service: s})
@@ -134,7 +140,8 @@ func TestConvergeSummary(t *testing.T) {
 		input     string
 		dryRun    bool
 		refuse    []int
-		interrupt *Interruption // before the first batch
+		interrupt *Interruption // before the input is read
+		onRead    *Interruption // when the kernel's table is read
 		after     *Interruption // after the first batch
 		status    int
 		stdout    string
@@ -188,11 +195,17 @@ func TestConvergeSummary(t *testing.T) {
 		stdout: "-A -f 2147483648 -s rr\n",
 		stderr: "ipvsadm: converge: 1 change planned for 1 service: services 1 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted (dry run: nothing changed)\n",
 	}, {
-		name:      "interrupted before the first batch",
+		name:      "interrupted while reading the input",
 		input:     "-A -f 2147483648 -s rr\n",
 		interrupt: &Interruption{Name: "SIGTERM", Status: 143},
 		status:    143,
-		stderr:    "ipvsadm: converge interrupted by SIGTERM: 0 of 1 change made, 0 refused; nothing after them was sent\n",
+		stderr:    "ipvsadm: interrupted by SIGTERM while reading the input: nothing was changed\n",
+	}, {
+		name:   "interrupted before the first batch",
+		input:  "-A -f 2147483648 -s rr\n",
+		onRead: &Interruption{Name: "SIGTERM", Status: 143},
+		status: 143,
+		stderr: "ipvsadm: converge interrupted by SIGTERM: 0 of 1 change made, 0 refused; nothing after them was sent\n",
 	}, {
 		name:   "interrupted after a partly refused batch",
 		have:   []ipvs.Service{old},
@@ -204,7 +217,7 @@ func TestConvergeSummary(t *testing.T) {
 			fmt.Sprintf("ipvsadm: converge interrupted by SIGINT: %d of %d changes made, 1 refused; nothing after them was sent\n", batchLimit-1, batchLimit+7),
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			k := &refusingKernel{services: tc.have, refuse: map[int]bool{}, interrupt: make(chan Interruption, 1), interruptAfter: tc.after}
+			k := &refusingKernel{services: tc.have, refuse: map[int]bool{}, interrupt: make(chan Interruption, 1), interruptOnRead: tc.onRead, interruptAfter: tc.after}
 			for _, i := range tc.refuse {
 				k.refuse[i] = true
 			}

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -66,29 +67,32 @@ func (r *Runner) Restore(in io.Reader) int {
 	if r.RestoreOptions.Converge || r.RestoreOptions.DryRun {
 		return r.Converge(in)
 	}
-	lines := rule.NewReader(in)
 	b := batch{r: r, verbose: r.RestoreOptions.Verbose}
+	src := newInput(in, r.RestoreOptions.Interrupt, func() { b.flush() })
+	defer src.close()
+	lines := rule.NewReader(src)
 	for {
 		select {
 		case sig := <-r.RestoreOptions.Interrupt:
-			b.drop()
-			fmt.Fprintf(r.Stderr, "%s: restore interrupted by %s: %d lines applied, the last at line %d; nothing after it was sent\n",
-				r.Prog, sig.Name, b.applied, b.lastApplied)
-			return sig.Status
+			return b.interrupted(sig)
 		default:
 		}
 		args, err := lines.Next()
 		if err == io.EOF {
 			return b.finish(0, "")
 		}
+		if intr := (*interruptedError)(nil); errors.As(err, &intr) {
+			return b.interrupted(intr.Interruption)
+		}
 		if err != nil {
 			b.flush()
-			return b.finish(1, fmt.Sprintf("reading input after line %d: %v", lines.Line(), err))
+			fmt.Fprintln(r.Stderr, ReadFailure(r.Prog, lines.Line()-1, err))
+			return b.finish(1, fmt.Sprintf("could not read the input after line %d", lines.Line()-1))
 		}
 		line := lines.Line()
 		c, err := rule.Parse(r.Prog, args, r.parseOptions())
 		if pe, isParse := err.(*rule.Error); isParse && !pe.StopsRestore() {
-			b.add(event{line: line, message: pe.Stderr(), status: pe.ExitStatus()})
+			b.add(event{line: line, message: pe.Stderr() + b.bomHint(line, args), status: pe.ExitStatus()})
 			continue
 		}
 		if err == nil {
@@ -103,6 +107,7 @@ func (r *Runner) Restore(in io.Reader) int {
 		if err != nil {
 			b.prefix(line)
 			out = r.parseFailure(err)
+			io.WriteString(r.Stderr, b.bomHint(line, args))
 		} else {
 			out = r.Execute(c, true)
 		}
@@ -143,6 +148,51 @@ func (b *batch) add(e event) {
 	if len(b.events) >= batchLimit {
 		b.flush()
 	}
+}
+
+// interrupted ends the restore on an interruption: the lines not yet sent
+// are not applied.
+func (b *batch) interrupted(sig Interruption) int {
+	b.drop()
+	fmt.Fprintf(b.r.Stderr, "%s: restore interrupted by %s: %s, %s; nothing after it was sent\n",
+		b.r.Prog, sig.Name, appliedCount(b.applied, "line"), lastLine(b.lastApplied))
+	return sig.Status
+}
+
+// appliedCount says how many things were applied: "no lines applied",
+// "1 line applied", "5 lines applied".
+func appliedCount(n int, noun string) string {
+	if n == 0 {
+		return "no " + noun + "s applied"
+	}
+	return nounCount(n, noun) + " applied"
+}
+
+// lastLine names the line of the last change applied, if any.
+func lastLine(line int) string {
+	if line == 0 {
+		return "none before it"
+	}
+	return fmt.Sprintf("the last at line %d", line)
+}
+
+// bomHint is, under --verbose, a note for a line that failed and starts
+// with a UTF-8 byte-order mark, which the original takes as part of the
+// first word (so that only its usage hint is printed).
+func (b *batch) bomHint(line int, args []string) string {
+	if !b.verbose || !startsWithBOM(args) {
+		return ""
+	}
+	return fmt.Sprintf("line %d: %s\n", line, bomNote)
+}
+
+// bomNote explains a line that starts with a UTF-8 byte-order mark.
+const bomNote = "the line starts with a UTF-8 byte-order mark (bytes EF BB BF), which ipvsadm reads as part of the first word: save the file without it"
+
+// startsWithBOM reports whether a line's first token starts with a UTF-8
+// byte-order mark.
+func startsWithBOM(args []string) bool {
+	return len(args) > 0 && strings.HasPrefix(args[0], "\xef\xbb\xbf")
 }
 
 // drop forgets the lines not yet sent.
@@ -195,7 +245,11 @@ func (b *batch) finish(status int, stop string) int {
 		status = b.flush()
 	}
 	if b.verbose {
-		fmt.Fprintf(b.r.Stderr, "%s: restore: %d changes applied (the last at line %d), %d lines failed", b.r.Prog, b.applied, b.lastApplied, b.failed)
+		applied := appliedCount(b.applied, "change")
+		if b.applied > 0 {
+			applied += " (" + lastLine(b.lastApplied) + ")"
+		}
+		fmt.Fprintf(b.r.Stderr, "%s: restore: %s, %s failed", b.r.Prog, applied, nounCount(b.failed, "line"))
 		if stop != "" {
 			fmt.Fprintf(b.r.Stderr, "; %s", stop)
 		}
