@@ -12,6 +12,7 @@ import (
 
 func main() {
 	procs.KeepOneSpare()
+	cli.KeepSIGPIPEIgnored()
 	os.Exit(cli.Main(cli.Env{
 		Args:      os.Args,
 		Stdin:     os.Stdin,

@@ -42,9 +42,14 @@ func Main(env Env) int {
 		env.LookupEnv = func(string) (string, bool) { return "", false }
 	}
 	stdout := newStdoutWriter(env.Stdout)
-	defer stdout.Flush()
 	env.Stdout = stdout
+	env.Stdin = realStdin(env.Stdin)
+	status := run(env)
+	return writeFailure(env, stdout.Flush(), status)
+}
 
+// run is Main once the streams are set up.
+func run(env Env) int {
 	switch base := filepath.Base(env.Args[0]); base {
 	case "ipvsadm-save":
 		if status := checkNetns(env, base, false); status != 0 {

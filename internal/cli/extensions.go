@@ -94,11 +94,22 @@ func tuneGC(opts command.RestoreOptions) {
 }
 
 // catchInterrupts turns SIGINT and SIGTERM into a restore's Interrupt
-// until stop is called.
+// until stop is called. A signal that was ignored when the program started
+// (SIGINT for a script's background job) stays ignored, as it does for
+// the original.
 func catchInterrupts() (<-chan command.Interruption, func()) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var catch []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		if !signal.Ignored(s) {
+			catch = append(catch, s)
+		}
+	}
 	out := make(chan command.Interruption, 1)
+	if len(catch) == 0 {
+		return out, func() {}
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, catch...)
 	done := make(chan struct{})
 	go func() {
 		select {
