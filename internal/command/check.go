@@ -63,11 +63,11 @@ func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string,
 			return checked, problems, nil
 		}
 		if intr := (*interruptedError)(nil); errors.As(err, &intr) {
-			fmt.Fprintf(r.Stderr, "%s: interrupted by %s while reading the input: nothing was changed\n", r.Prog, intr.Name)
+			fmt.Fprintf(r.Stderr, "%s: interrupted by %s while reading the input; nothing was changed\n", r.Prog, intr.Name)
 			return checked, problems, err
 		}
 		if err != nil {
-			fmt.Fprintf(r.Stderr, "%s: nothing was changed\n", ReadFailure(r.Prog, lines.Line()-1, err))
+			fmt.Fprintf(r.Stderr, "%s; nothing was changed\n", ReadFailure(r.Prog, lines.Line()-1, err))
 			return checked, problems, err
 		}
 		checked++

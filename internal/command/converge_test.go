@@ -199,7 +199,7 @@ func TestConvergeSummary(t *testing.T) {
 		input:     "-A -f 2147483648 -s rr\n",
 		interrupt: &Interruption{Name: "SIGTERM", Status: 143},
 		status:    143,
-		stderr:    "ipvsadm: interrupted by SIGTERM while reading the input: nothing was changed\n",
+		stderr:    "ipvsadm: interrupted by SIGTERM while reading the input; nothing was changed\n",
 	}, {
 		name:   "interrupted before the first batch",
 		input:  "-A -f 2147483648 -s rr\n",
