@@ -1,14 +1,16 @@
 // Command benchvm times our ipvsadm against Debian's in one boot of the
 // test VM (Debian's stock kernel under QEMU) and writes the report.
 //
-//	benchvm [-ours bin/ipvsadm] [-o build/bench.md] [-mem 3072] [-timeout 4h] [-- ipvsbench flags]
+//	benchvm [-ours bin/ipvsadm] [-baseline old/ipvsadm] [-o build/bench.md] [-mem 3072] [-timeout 4h] [-- ipvsbench flags]
 //
 // It builds ipvsbench (static), boots the VM with it and our binary
 // inside, runs "ipvsbench -ours ... [ipvsbench flags]", prints its output
 // as it comes and writes the report (date, kernel, the command to rerun,
 // the tables and every raw measurement) to the -o file. "-ours reference"
 // pits the reference against itself, a check of the harness: every ratio
-// should come out near 1.
+// should come out near 1. "-baseline" times another build of ours (the
+// previous commit's, say) in the reference's place: a change's A/B in one
+// boot.
 package main
 
 import (
@@ -34,22 +36,28 @@ const ipvsbenchPkg = "github.com/ipvsadm-go/ipvsadm/internal/bench/cmd/ipvsbench
 const (
 	guestBench = "/bench/ipvsbench"
 	guestOurs  = "/bench/ours/ipvsadm"
+	// guestBaseline is where -baseline puts another build of ours, under
+	// both names the benchmark runs it by.
+	guestBaseline        = "/bench/baseline/ipvsadm"
+	guestBaselineRestore = "/bench/baseline/ipvsadm-restore"
 )
 
 // options are benchvm's flags.
 type options struct {
-	ours    string
-	out     string
-	mem     int
-	timeout time.Duration
-	quiet   bool
-	goTool  string   // the go command that builds ipvsbench
-	pass    []string // ipvsbench's flags
+	ours     string
+	baseline string
+	out      string
+	mem      int
+	timeout  time.Duration
+	quiet    bool
+	goTool   string   // the go command that builds ipvsbench
+	pass     []string // ipvsbench's flags
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.ours, "ours", "bin/ipvsadm", `our ipvsadm binary on the host, or "reference" to time the reference against itself`)
+	flag.StringVar(&o.baseline, "baseline", "", "another build of ours (such as the previous commit's) to time in the reference's place: an A/B of a change in one boot")
 	flag.StringVar(&o.out, "o", "build/bench.md", "write the report to this file")
 	flag.IntVar(&o.mem, "mem", 3072, "guest memory in MiB")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Hour, "give up on the VM after this long")
@@ -95,6 +103,15 @@ func run(o options) error {
 		files[guestOurs] = o.ours
 		args = append(args, "-ours", guestOurs)
 		oursDesc = fmt.Sprintf("`%s` (sha256 %s)", o.ours, sum)
+	}
+	if o.baseline != "" {
+		sum, err := fileSum(o.baseline)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		files[guestBaseline], files[guestBaselineRestore] = o.baseline, o.baseline
+		args = append(args, "-ref", guestBaseline, "-ref-restore", guestBaselineRestore)
+		oursDesc += fmt.Sprintf("; in the reference's place (the \"reference\" columns): the baseline `%s` (sha256 %s)", o.baseline, sum)
 	}
 	args = append(args, o.pass...)
 
