@@ -250,7 +250,7 @@ func TestClosedStdin(t *testing.T) {
 		ns := vmtest.NewNetNS(t)
 		ipvsadm.must(t, ns, "", "-A", "-t", "10.0.0.1:80", "-s", "rr")
 		cases := map[string]vmtest.Result{
-			"ipvsadm-restore": {Stdout: "status 1\n", Stderr: "ipvsadm-restore: reading the input: standard input is closed; nothing was changed\n"},
+			"ipvsadm-restore":            {Stdout: "status 1\n", Stderr: "ipvsadm-restore: reading the input: standard input is closed; nothing was changed\n"},
 			"ipvsadm-restore --converge": {Stdout: "status 1\n", Stderr: "ipvsadm-restore: reading the input: standard input is closed; nothing was changed\n"},
 			"ipvsadm -R --converge":      {Stdout: "status 1\n", Stderr: "ipvsadm: reading the input: standard input is closed; nothing was changed\n"},
 		}
