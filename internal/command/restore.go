@@ -154,6 +154,10 @@ func (b *batch) add(e event) {
 // are not applied.
 func (b *batch) interrupted(sig Interruption) int {
 	b.drop()
+	if b.applied == 0 {
+		fmt.Fprintf(b.r.Stderr, "%s: restore interrupted by %s: no lines applied\n", b.r.Prog, sig.Name)
+		return sig.Status
+	}
 	fmt.Fprintf(b.r.Stderr, "%s: restore interrupted by %s: %s, %s; nothing after it was sent\n",
 		b.r.Prog, sig.Name, appliedCount(b.applied, "line"), lastLine(b.lastApplied))
 	return sig.Status
@@ -168,13 +172,8 @@ func appliedCount(n int, noun string) string {
 	return nounCount(n, noun) + " applied"
 }
 
-// lastLine names the line of the last change applied, if any.
-func lastLine(line int) string {
-	if line == 0 {
-		return "none before it"
-	}
-	return fmt.Sprintf("the last at line %d", line)
-}
+// lastLine names the line of the last change applied.
+func lastLine(line int) string { return fmt.Sprintf("the last at line %d", line) }
 
 // bomHint is, under --verbose, a note for a line that failed and starts
 // with a UTF-8 byte-order mark, which the original takes as part of the
