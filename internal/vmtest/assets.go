@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -35,6 +36,29 @@ type Assets struct {
 	Root string
 	// Packages lists the unpacked packages as name=version.
 	Packages []string
+	// Modules are the kernel modules the guest loads, in order: paths
+	// under lib/modules/RELEASE/kernel without ".ko" (see guestModules).
+	Modules []string
+}
+
+// KernelEnv names the environment variable that chooses the kernel
+// package the VM boots: any linux-image-* package apt can download, such
+// as linux-image-6.12.118+deb12-amd64, or a metapackage such as
+// linux-image-amd64 (the default), which stands for the kernel it
+// depends on.
+const KernelEnv = "IPVSADM_VM_KERNEL"
+
+// DefaultKernel is the kernel package used when KernelEnv is unset or
+// empty: Debian's current stock kernel.
+const DefaultKernel = "linux-image-amd64"
+
+// KernelPackage returns the kernel package asked for with KernelEnv, or
+// DefaultKernel.
+func KernelPackage() string {
+	if k := os.Getenv(KernelEnv); k != "" {
+		return k
+	}
+	return DefaultKernel
 }
 
 // CacheDir returns the directory where assets are kept: $IPVSADM_VM_CACHE,
@@ -66,7 +90,7 @@ func Prepare(cacheDir string, log func(format string, args ...any)) (*Assets, er
 		return nil, err
 	}
 	defer unlock()
-	kernelPkg, err := kernelPackage(log)
+	kernelPkg, err := resolveKernel(KernelPackage(), log)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +104,9 @@ func Prepare(cacheDir string, log func(format string, args ...any)) (*Assets, er
 	}
 	if b, err := os.ReadFile(stamp); err == nil {
 		a.Packages = strings.Fields(string(b))
+		if a.Modules, err = presentModules(root, release); err != nil {
+			return nil, err
+		}
 		return a, nil
 	}
 
@@ -126,6 +153,9 @@ func Prepare(cacheDir string, log func(format string, args ...any)) (*Assets, er
 	if _, err := os.Stat(filepath.Join(tmp, "boot", "vmlinuz-"+release)); err != nil {
 		return nil, fmt.Errorf("vmtest: kernel package %s has no vmlinuz: %w", kernelPkg, err)
 	}
+	if err := decompressModules(tmp, release); err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(filepath.Join(tmp, ".complete"), []byte(strings.Join(versions, "\n")+"\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("vmtest: %w", err)
 	}
@@ -135,6 +165,9 @@ func Prepare(cacheDir string, log func(format string, args ...any)) (*Assets, er
 	}
 	os.RemoveAll(debs) // the unpacked tree is all that is needed
 	a.Packages = versions
+	if a.Modules, err = presentModules(root, release); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -145,6 +178,8 @@ func ensureTools(log func(string, ...any)) error {
 		"qemu-system-x86_64": "qemu-system-x86",
 		"apt-get":            "apt",
 		"dpkg-deb":           "dpkg",
+		"xz":                 "xz-utils", // compressed kernel modules
+		"zstd":               "zstd",
 	} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, pkg)
@@ -168,22 +203,103 @@ func ensureTools(log func(string, ...any)) error {
 	return nil
 }
 
-// kernelPackage names the ABI package behind Debian's linux-image-amd64,
-// such as linux-image-6.1.0-56-amd64. The name is resolved every time
-// because the mirror moves on to newer kernels.
-func kernelPackage(log func(string, ...any)) (string, error) {
-	name, err := dependsOf("linux-image-amd64")
+// resolveKernel names the kernel package to unpack for pkg: the package
+// a metapackage such as linux-image-amd64 depends on (such as
+// linux-image-6.1.0-56-amd64: resolved every time because the mirror moves
+// on to newer kernels), or pkg itself.
+func resolveKernel(pkg string, log func(string, ...any)) (string, error) {
+	name, err := kernelOf(pkg)
 	if err == nil {
 		return name, nil
 	}
 	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("vmtest: cannot resolve Debian's kernel package (run 'sudo apt-get update'): %w", err)
+		return "", fmt.Errorf("vmtest: cannot resolve the kernel package %s (run 'sudo apt-get update'): %w", pkg, err)
 	}
 	log("vmtest: apt-get update")
 	if out, err := runIn("", "apt-get", "update"); err != nil {
 		return "", fmt.Errorf("vmtest: apt-get update: %v\n%s", err, out)
 	}
-	return dependsOf("linux-image-amd64")
+	if name, err = kernelOf(pkg); err != nil {
+		return "", fmt.Errorf("vmtest: kernel package %s: %w", pkg, err)
+	}
+	return name, nil
+}
+
+// kernelOf is the package holding the kernel of pkg: what a metapackage
+// depends on, or pkg when apt knows it and it depends on no other kernel.
+func kernelOf(pkg string) (string, error) {
+	if !strings.HasPrefix(pkg, "linux-image-") {
+		return "", fmt.Errorf("%q is not a linux-image-* package", pkg)
+	}
+	name, err := dependsOf(pkg)
+	if err == nil {
+		return name, nil
+	}
+	if _, serr := runIn("", "apt-cache", "show", pkg); serr != nil {
+		return "", err
+	}
+	return pkg, nil
+}
+
+// NewestKernel returns the kernel package with the highest version among
+// those apt knows whose names match pattern (a path.Match pattern, such
+// as "linux-image-6.12.*+deb12-amd64"). As root it refreshes apt's lists
+// once when none matches.
+func NewestKernel(pattern string, log func(string, ...any)) (string, error) {
+	name, err := newestMatching(pattern)
+	if err != nil && os.Geteuid() == 0 {
+		log("vmtest: apt-get update")
+		if out, uerr := runIn("", "apt-get", "update"); uerr != nil {
+			return "", fmt.Errorf("vmtest: apt-get update: %v\n%s", uerr, out)
+		}
+		name, err = newestMatching(pattern)
+	}
+	return name, err
+}
+
+func newestMatching(pattern string) (string, error) {
+	out, err := runIn("", "apt-cache", "pkgnames", "linux-image-")
+	if err != nil {
+		return "", fmt.Errorf("vmtest: apt-cache pkgnames: %v", err)
+	}
+	best := ""
+	for _, name := range strings.Fields(string(out)) {
+		if ok, _ := path.Match(pattern, name); ok && (best == "" || versionLess(best, name)) {
+			best = name
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("vmtest: apt knows no package matching %s", pattern)
+	}
+	return best, nil
+}
+
+// versionLess compares the runs of digits in two package names as numbers,
+// in order: 6.12.9 comes before 6.12.118.
+func versionLess(a, b string) bool {
+	na, nb := numbers(a), numbers(b)
+	for i := 0; i < len(na) && i < len(nb); i++ {
+		if na[i] != nb[i] {
+			return na[i] < nb[i]
+		}
+	}
+	return len(na) < len(nb)
+}
+
+func numbers(s string) []int {
+	var ns []int
+	for i := 0; i < len(s); {
+		if s[i] < '0' || s[i] > '9' {
+			i++
+			continue
+		}
+		n := 0
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			n = n*10 + int(s[i]-'0')
+		}
+		ns = append(ns, n)
+	}
+	return ns
 }
 
 func dependsOf(pkg string) (string, error) {
@@ -254,41 +370,90 @@ func (a *Assets) guestFiles() (map[string]string, error) {
 		}
 	}
 	modDir := filepath.Join("lib", "modules", a.KernelRelease, "kernel")
-	for _, m := range guestModules {
+	for _, m := range a.Modules {
 		rel := filepath.Join(modDir, m+".ko")
-		if _, err := os.Stat(filepath.Join(a.Root, rel)); err != nil {
-			return nil, fmt.Errorf("vmtest: module %s: %w", m, err)
-		}
 		files["/"+rel] = filepath.Join(a.Root, rel)
 	}
 	return files, nil
 }
 
+// decompressModules unpacks the guest's modules that the kernel package
+// ships compressed (Debian's 6.12 kernels: .ko.xz; others use .ko.zst)
+// next to them, so that busybox's insmod can load them.
+func decompressModules(root, release string) error {
+	dir := filepath.Join(root, "lib", "modules", release, "kernel")
+	for _, m := range guestModules {
+		ko := filepath.Join(dir, m.path+".ko")
+		if _, err := os.Stat(ko); err == nil {
+			continue
+		}
+		for ext, tool := range map[string]string{".xz": "xz", ".zst": "zstd"} {
+			if _, err := os.Stat(ko + ext); err != nil {
+				continue
+			}
+			out, err := exec.Command(tool, "-dc", ko+ext).Output()
+			if err != nil {
+				return fmt.Errorf("vmtest: decompressing %s: %w", ko+ext, err)
+			}
+			if err := os.WriteFile(ko, out, 0o644); err != nil {
+				return fmt.Errorf("vmtest: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// presentModules lists, in load order, the guest modules the unpacked
+// kernel has; a missing module that is not optional is an error.
+func presentModules(root, release string) ([]string, error) {
+	dir := filepath.Join(root, "lib", "modules", release, "kernel")
+	var mods []string
+	for _, m := range guestModules {
+		if _, err := os.Stat(filepath.Join(dir, m.path+".ko")); err != nil {
+			if m.optional {
+				continue
+			}
+			return nil, fmt.Errorf("vmtest: module %s: %w", m.path, err)
+		}
+		mods = append(mods, m.path)
+	}
+	return mods, nil
+}
+
+// guestModule is a kernel module the guest loads: its path under
+// lib/modules/RELEASE/kernel without ".ko", and whether a kernel may lack
+// it (a scheduler that newer kernels added).
+type guestModule struct {
+	path     string
+	optional bool
+}
+
 // guestModules are loaded by /init in this order (dependencies first;
 // crc32c_generic before libcrc32c, whose soft dependency busybox does not
 // follow).
-var guestModules = []string{
-	"crypto/crc32c_generic",
-	"lib/libcrc32c",
-	"net/ipv4/netfilter/nf_defrag_ipv4",
-	"net/ipv6/netfilter/nf_defrag_ipv6",
-	"net/netfilter/nf_conntrack",
-	"net/netfilter/nf_conntrack_sip",
-	"net/netfilter/ipvs/ip_vs",
-	"net/netfilter/ipvs/ip_vs_rr",
-	"net/netfilter/ipvs/ip_vs_wrr",
-	"net/netfilter/ipvs/ip_vs_lc",
-	"net/netfilter/ipvs/ip_vs_wlc",
-	"net/netfilter/ipvs/ip_vs_lblc",
-	"net/netfilter/ipvs/ip_vs_lblcr",
-	"net/netfilter/ipvs/ip_vs_dh",
-	"net/netfilter/ipvs/ip_vs_sh",
-	"net/netfilter/ipvs/ip_vs_sed",
-	"net/netfilter/ipvs/ip_vs_nq",
-	"net/netfilter/ipvs/ip_vs_fo",
-	"net/netfilter/ipvs/ip_vs_ovf",
-	"net/netfilter/ipvs/ip_vs_mh",
-	"net/netfilter/ipvs/ip_vs_pe_sip",
-	"drivers/net/dummy",
-	"drivers/net/veth",
+var guestModules = []guestModule{
+	{path: "crypto/crc32c_generic"},
+	{path: "lib/libcrc32c"},
+	{path: "net/ipv4/netfilter/nf_defrag_ipv4"},
+	{path: "net/ipv6/netfilter/nf_defrag_ipv6"},
+	{path: "net/netfilter/nf_conntrack"},
+	{path: "net/netfilter/nf_conntrack_sip"},
+	{path: "net/netfilter/ipvs/ip_vs"},
+	{path: "net/netfilter/ipvs/ip_vs_rr"},
+	{path: "net/netfilter/ipvs/ip_vs_wrr"},
+	{path: "net/netfilter/ipvs/ip_vs_lc"},
+	{path: "net/netfilter/ipvs/ip_vs_wlc"},
+	{path: "net/netfilter/ipvs/ip_vs_lblc"},
+	{path: "net/netfilter/ipvs/ip_vs_lblcr"},
+	{path: "net/netfilter/ipvs/ip_vs_dh"},
+	{path: "net/netfilter/ipvs/ip_vs_sh"},
+	{path: "net/netfilter/ipvs/ip_vs_sed"},
+	{path: "net/netfilter/ipvs/ip_vs_nq"},
+	{path: "net/netfilter/ipvs/ip_vs_fo"},
+	{path: "net/netfilter/ipvs/ip_vs_ovf"},
+	{path: "net/netfilter/ipvs/ip_vs_mh"},
+	{path: "net/netfilter/ipvs/ip_vs_twos", optional: true}, // Linux 6.7 and later
+	{path: "net/netfilter/ipvs/ip_vs_pe_sip"},
+	{path: "drivers/net/dummy"},
+	{path: "drivers/net/veth"},
 }

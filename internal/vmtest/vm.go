@@ -160,7 +160,7 @@ func (vm *VM) writeInitrd(name string) error {
 	cw.hostFiles(files)
 	cw.file("/init", 0o755, initScript)
 	cw.file("/vmtest/release", 0o644, []byte(vm.Assets.KernelRelease+"\n"))
-	cw.file("/vmtest/modules", 0o644, []byte(strings.Join(guestModules, "\n")+"\n"))
+	cw.file("/vmtest/modules", 0o644, []byte(strings.Join(vm.Assets.Modules, "\n")+"\n"))
 	cw.file("/vmtest/run.sh", 0o755, []byte(vm.Script))
 	cw.file("/etc/nsswitch.conf", 0o644, []byte("hosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"))
 	cw.file("/etc/hosts", 0o644, []byte("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"))

@@ -3,6 +3,10 @@
 // counts per package, where each package ran (on the host, or inside the
 // VM against the real kernel), and a closing "N passed, M failed" line. It
 // exits non-zero when a test or a package failed, or when no test ran.
+//
+// Its input may hold several runs one after the other (the suite on one
+// kernel, then packages on another): a package that runs again on another
+// kernel is counted on a line of its own, named with the kernel.
 package main
 
 import (
@@ -33,13 +37,32 @@ type pkgResult struct {
 const vmLine = "vmtest: running inside the VM, kernel "
 
 func main() {
+	// Results are keyed by package, and by package and kernel for a
+	// package's runs on a kernel other than the first it ran on; current
+	// is each package's key for the events that come now.
 	pkgs := map[string]*pkgResult{}
+	current := map[string]string{}
 	get := func(name string) *pkgResult {
-		p := pkgs[name]
+		key, ok := current[name]
+		if !ok {
+			key, current[name] = name, name
+		}
+		p := pkgs[key]
 		if p == nil {
 			p = &pkgResult{}
-			pkgs[name] = p
+			pkgs[key] = p
 		}
+		return p
+	}
+	onKernel := func(name, kernel string) *pkgResult {
+		if p := get(name); p.vmKernel == "" || p.vmKernel == kernel {
+			p.vmKernel = kernel
+			return p
+		}
+		key := name + " (" + kernel + ")"
+		current[name] = key
+		p := get(name)
+		p.vmKernel = kernel
 		return p
 	}
 	out := bufio.NewWriter(os.Stdout)
@@ -56,7 +79,7 @@ func main() {
 				case "output":
 					out.WriteString(e.Output)
 					if i := strings.Index(e.Output, vmLine); i >= 0 {
-						p.vmKernel = strings.TrimSpace(e.Output[i+len(vmLine):])
+						onKernel(e.Package, strings.TrimSpace(e.Output[i+len(vmLine):]))
 					}
 				case "pass":
 					if e.Test != "" {
@@ -92,6 +115,8 @@ func main() {
 	}
 	sort.Strings(names)
 	var total, vm pkgResult
+	perKernel := map[string]*pkgResult{}
+	var kernels []string
 	fmt.Fprintf(out, "\n== test summary ==\n%-60s %7s %7s %7s  %s\n", "package", "passed", "failed", "skipped", "ran on")
 	bad := false
 	for _, n := range names {
@@ -105,6 +130,15 @@ func main() {
 			vm.passed += p.passed
 			vm.failed += p.failed
 			vm.skipped += p.skipped
+			k := perKernel[p.vmKernel]
+			if k == nil {
+				k = &pkgResult{}
+				perKernel[p.vmKernel] = k
+				kernels = append(kernels, p.vmKernel)
+			}
+			k.passed += p.passed
+			k.failed += p.failed
+			k.skipped += p.skipped
 		}
 		status := ""
 		if p.failedPkg {
@@ -118,6 +152,11 @@ func main() {
 		total.passed += p.passed
 		total.failed += p.failed
 		total.skipped += p.skipped
+	}
+	sort.Strings(kernels)
+	for _, k := range kernels {
+		r := perKernel[k]
+		fmt.Fprintf(out, "tests inside the VM on kernel %s: %d passed, %d failed, %d skipped\n", k, r.passed, r.failed, r.skipped)
 	}
 	fmt.Fprintf(out, "tests inside the VM against the real kernel: %d passed, %d failed, %d skipped\n", vm.passed, vm.failed, vm.skipped)
 	fmt.Fprintf(out, "%d passed, %d failed, %d skipped\n", total.passed, total.failed, total.skipped)

@@ -3,10 +3,13 @@
 //
 //	vmrun [-f guest=host]... [-m MiB] [-timeout D] script.sh
 //	vmrun -prepare
+//	vmrun -newest 'linux-image-6.12.*+deb12-amd64'
 //
 // The script's output is printed and its exit status becomes vmrun's. In
 // the guest the reference ipvsadm is /sbin/ipvsadm (with its save and
-// restore scripts) and files given with -f are at their guest paths.
+// restore scripts) and files given with -f are at their guest paths. The
+// kernel is the package named by $IPVSADM_VM_KERNEL (default
+// linux-image-amd64); -newest finds the newest of a series.
 package main
 
 import (
@@ -39,7 +42,17 @@ func main() {
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	quiet := flag.Bool("q", false, "do not print progress")
 	prepare := flag.Bool("prepare", false, "only download and unpack the VM's assets")
+	newest := flag.String("newest", "", "only print the newest kernel package apt knows whose name matches this pattern (such as 'linux-image-6.12.*+deb12-amd64')")
 	flag.Parse()
+	if *newest != "" {
+		name, err := vmtest.NewestKernel(*newest, func(f string, args ...any) { fmt.Fprintf(os.Stderr, f+"\n", args...) })
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vmrun:", err)
+			os.Exit(1)
+		}
+		fmt.Println(name)
+		return
+	}
 	if *prepare && flag.NArg() == 0 {
 		cache, err := vmtest.CacheDir()
 		if err == nil {
