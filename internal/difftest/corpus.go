@@ -22,6 +22,9 @@ type Case struct {
 	// with the table reset in between. Needed where output follows the
 	// kernel's hash order (--nosort), which differs between namespaces.
 	SameNamespace bool
+	// Needs names kernel modules (needs=ip_vs_twos) without which the case
+	// is skipped: schedulers that only newer kernels have.
+	Needs []string
 	// Setup runs once in each side's namespace before its steps; its
 	// output is not compared.
 	Setup []string
@@ -62,6 +65,10 @@ func ParseCases(file string, r io.Reader) ([]Case, error) {
 				case "same-ns":
 					cur.SameNamespace = true
 				default:
+					if mod, ok := strings.CutPrefix(opt, "needs="); ok && mod != "" {
+						cur.Needs = append(cur.Needs, mod)
+						continue
+					}
 					return nil, fmt.Errorf("%s:%d: unknown case option %q", file, n, opt)
 				}
 			}
