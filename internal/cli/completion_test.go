@@ -217,7 +217,7 @@ func TestBashCompletion(t *testing.T) {
 		{"ipvsadm -R --dry-run -", []string{"--converge", "--netns", "--verbose"}},
 		{"ipvsadm --netns blue -R --converge --", []string{"--dry-run", "--verbose"}},
 		// values
-		{"ipvsadm -A -t 10.0.0.9:80 -s ", strings.Fields("rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh")},
+		{"ipvsadm -A -t 10.0.0.9:80 -s ", strings.Fields("rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos")},
 		{"ipvsadm -A -t 10.0.0.9:80 --scheduler w", []string{"wlc", "wrr"}},
 		{"ipvsadm -A -t 10.0.0.9:80 --scheduler=lb", []string{"lblc", "lblcr"}},
 		{"ipvsadm -A -t 10.0.0.9:80 -s sh -b sh-port,sh-", []string{"sh-port,sh-fallback"}},

@@ -45,7 +45,9 @@
 //	              in decimal, as a string)
 //	address       string; only with protocol
 //	port          number (0 for a persistent "any port" service); only with protocol
-//	scheduler     string, such as "wlc"
+//	scheduler     string: the kernel's name for it, such as "wlc": rr, wrr,
+//	              lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos
+//	              (Linux 6.7 and later), or any other the kernel has
 //	flags         array of strings: "persistent", "one-packet", and the
 //	              scheduler flags by the names -b takes ("sh-fallback",
 //	              "sh-port", "mh-fallback", "mh-port", else "flag-1",

@@ -12,7 +12,7 @@
 # under /var/run/netns, or a path.
 
 _ipvsadm_go_netns_dir=/var/run/netns
-_ipvsadm_go_schedulers="rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh"
+_ipvsadm_go_schedulers="rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos" # twos: Linux 6.7 and later
 _ipvsadm_go_sched_flags="flag-1 flag-2 flag-3 sh-fallback sh-port mh-fallback mh-port"
 
 # The commands; the first of them on the line decides what follows.
