@@ -1,6 +1,8 @@
 # ipvsadm-go. `make test` runs everything (gofmt, vet, unit tests, the tests
-# inside the VM against Debian's real IPVS kernel); `make demo` runs the seed
-# walkthrough on a real IPVS kernel. Both install what they need.
+# inside the VM against Debian's real IPVS kernel, and the kernel-facing ones
+# again on Debian 12's newest 6.12 kernel); `make demo` runs the seed
+# walkthrough on a real IPVS kernel. Both install what they need. KERNEL=
+# (below) picks another kernel for test, demo and bench.
 
 SHELL := /bin/bash
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
@@ -22,21 +24,36 @@ build:
 # Go modules, QEMU (apt, as root) and the VM's Debian packages (kernel,
 # busybox, the reference ipvsadm) in the cache.
 # As root it also installs the host tools some tests use (systemd-analyze,
-# man, groff, dash) with apt.
-HOST_PACKAGES := systemd man-db groff-base dash
+# man, groff, dash, busybox) with apt.
+HOST_PACKAGES := systemd man-db groff-base dash busybox
 deps:
 	$(GO) mod download
 	$(GO) run ./internal/vmtest/cmd/vmrun -prepare
-	@if [ "$$(id -u)" = 0 ] && ! command -v systemd-analyze man groff dash >/dev/null 2>&1; then \
+	@missing=; for t in systemd-analyze man groff dash busybox; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	if [ "$$(id -u)" = 0 ] && [ -n "$$missing" ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y --no-install-recommends $(HOST_PACKAGES) >/dev/null || \
 		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends $(HOST_PACKAGES) >/dev/null; }; \
 	fi
 
+# The kernel the VM boots: any linux-image-* package apt can download
+# (make test KERNEL=linux-image-6.12.118+deb12-amd64); by default Debian's
+# stock kernel (linux-image-amd64). Given, everything runs on it alone;
+# otherwise make test also runs NEXT_KERNEL_TESTS on the newest kernel of
+# the NEXT_KERNEL series.
+KERNEL ?=
+export IPVSADM_VM_KERNEL := $(KERNEL)
+NEXT_KERNEL ?= linux-image-6.12.*+deb12-amd64
+NEXT_KERNEL_TESTS := ./internal/ipvs/kerneltest ./internal/difftest ./internal/service/servicetest
+
 test: deps build
 	@bad=$$(gofmt -l cmd internal); if [ -n "$$bad" ]; then echo "not gofmt-formatted:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
-	set -o pipefail; $(GO) test -json -timeout $(TEST_TIMEOUT) ./... | $(GO) run ./internal/vmtest/cmd/testreport
+	set -o pipefail; { $(GO) test -json -timeout $(TEST_TIMEOUT) ./... ; status=$$?; \
+		if [ -z "$(KERNEL)" ]; then \
+			next=$$($(GO) run ./internal/vmtest/cmd/vmrun -newest '$(NEXT_KERNEL)') && \
+			IPVSADM_VM_KERNEL=$$next $(GO) test -json -timeout $(TEST_TIMEOUT) $(NEXT_KERNEL_TESTS) || status=1; \
+		fi; exit $$status; } | $(GO) run ./internal/vmtest/cmd/testreport
 
 # The seed walkthrough: directly (in a throwaway network namespace) when
 # this host has IPVS and we are root, otherwise inside the VM.
