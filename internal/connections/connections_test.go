@@ -1,8 +1,8 @@
 package connections
 
-// The expected rows below that are marked "sample" are the -Lnc output of
-// the real ipvsadm 1.31 (Debian 12) documented in section 3.12 of
-// /work/shared/reference/ipvsadm-behaviour.md. The input lines are
+// The expected rows below that are marked "sample" are -Lnc output of the
+// real ipvsadm 1.31 (Debian 12); listing.cases in testdata/diff checks -Lnc
+// against it in the VM with real connections. The input lines are
 // constructed in the format of the kernel's ip_vs_conn_seq_show
 // ("%-3s %08X %04X %08X %04X %08X %04X %-11s %7u" for IPv4, full %pI6
 // addresses for IPv6, " PE DATA" appended when there is PE data). Other

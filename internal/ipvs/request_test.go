@@ -49,7 +49,7 @@ func answerGets(greq genetlink.Message, nreq netlink.Message) ([]genetlink.Messa
 }
 
 // TestNewServiceBytes checks the whole message against the request ipvsadm
-// 1.31 sent for "ipvsadm -A -t 192.0.2.1:80 -s rr" (reference 6.1).
+// 1.31 sent for "ipvsadm -A -t 192.0.2.1:80 -s rr" (captured from the real binary).
 func TestNewServiceBytes(t *testing.T) {
 	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
 		t.Skip("the captured bytes are from a little-endian host")

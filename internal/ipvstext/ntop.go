@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// FormatAddr returns glibc inet_ntop's text for addr (reference 3.6):
+// FormatAddr returns glibc inet_ntop's text for addr (names.cases and services.cases compare it with the real binary):
 // dotted quad for IPv4 (Is4); for IPv6 (including IPv4-mapped) lowercase
 // hex groups without leading zeros, the first longest run of two or more
 // zero groups written as "::", and a trailing dotted quad when that run

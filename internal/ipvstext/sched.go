@@ -6,7 +6,7 @@ import "github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 const SchedFlagBits = ipvs.FlagSched1 | ipvs.FlagSched2 | ipvs.FlagSched3
 
 // SchedFlags returns the scheduler-flag text of listings and saves
-// (reference 3.5: the part inside the parentheses of a listing, after
+// (the part inside the parentheses of a listing, after
 // "-b " in a save line): for "sh" and "mh" the scheduler's names of bits
 // 0x8 and 0x10 (sh-fallback, sh-port), otherwise flag-1, flag-2, flag-3;
 // joined by commas in bit order. It may be empty ("sh" or "mh" with only

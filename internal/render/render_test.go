@@ -1,9 +1,9 @@
 package render
 
-// Unless a comment says otherwise, every expected text in this file is a
-// sample output of the real ipvsadm 1.31 (Debian 12) as documented in
-// section 3 and section 7 of /work/shared/reference/ipvsadm-behaviour.md
-// (where "$" marks line ends; here lines end in "\n").
+// Unless a comment says otherwise, every expected text in this file is
+// output of the real ipvsadm 1.31 (Debian 12); the differential corpus
+// (testdata/diff, listing.cases) checks the same formats against it in the
+// VM.
 
 import (
 	"bufio"

@@ -38,7 +38,7 @@ func appendNumericAddrPort(b []byte, family ipvs.Family, addr netip.Addr, port u
 const maxAddrPort = 59
 
 // Format returns the line `ipvsadm -S` prints for an AddService or
-// AddServer command (reference 4.1), without the final newline; other kinds
+// AddServer command, without the final newline; other kinds
 // give "". addrPort renders addresses (nil means NumericAddrPort); its
 // text is cut to 59 bytes as the original's buffer does.
 //

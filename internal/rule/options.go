@@ -16,7 +16,7 @@ const (
 )
 
 // optc indexes the options ipvsadm tracks (its OPTC_* numbers). The order
-// is the order of the command/option table walk (reference 2.4).
+// is the order of the command/option table walk.
 type optc int8
 
 const (

@@ -496,7 +496,7 @@ type addrPort struct {
 	hasPort bool
 }
 
-// parseService is ipvsadm's parse_service (reference 2.6). ok is false for
+// parseService is ipvsadm's parse_service. ok is false for
 // SERVICE_NONE; hasPort reports SERVICE_PORT.
 func (p *parser) parseService(buf string, proto ipvs.Protocol) (r addrPort, ok bool) {
 	if isDigitString(buf) {

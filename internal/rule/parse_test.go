@@ -13,9 +13,9 @@ import (
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 )
 
-// The expected messages and statuses below come from the reference
-// (/work/shared/reference/ipvsadm-behaviour.md), whose texts were produced
-// by the real Debian 12 ipvsadm 1.31 binary.
+// The expected messages and statuses below were produced by the real
+// Debian 12 ipvsadm 1.31 binary; the differential corpus (testdata/diff,
+// popt.cases and errors.cases) checks them against it in the VM.
 
 // fakeResolver stands in for /etc/hosts and /etc/services.
 type fakeResolver struct{}

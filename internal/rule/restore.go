@@ -16,7 +16,7 @@ const progToken = "ipvsadm"
 
 func isRestoreSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// Tokenize splits one line of restore input (reference 4.2) as the
+// Tokenize splits one line of restore input as the
 // original's config_stream_read does: tokens are separated by blanks,
 // tabs, CRs and LFs; quotes, backslashes and '#' are ordinary characters;
 // a token longer than 4096 bytes becomes several (4096 bytes each, then

@@ -4,8 +4,8 @@
 //
 // Parsing reproduces ipvsadm 1.31 as built by Debian 12 with popt 1.19:
 // the same acceptance, the same first error, the same message text and
-// exit status (see /work/shared/reference/ipvsadm-behaviour.md, sections
-// 2, 4.1, 4.2 and 5). It does no I/O: host and service names are resolved
+// exit status (testdata/diff's corpus holds it against the real binary in
+// the VM: popt.cases, errors.cases, restore.cases). It does no I/O: host and service names are resolved
 // through an injected Resolver, and the environment (POSIXLY_CORRECT) is
 // read by the caller and passed in Options.
 //

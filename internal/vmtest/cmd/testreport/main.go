@@ -117,7 +117,11 @@ func main() {
 	var total, vm pkgResult
 	perKernel := map[string]*pkgResult{}
 	var kernels []string
-	fmt.Fprintf(out, "\n== test summary ==\n%-60s %7s %7s %7s  %s\n", "package", "passed", "failed", "skipped", "ran on")
+	width := 60
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	fmt.Fprintf(out, "\n== test summary ==\n%-*s %7s %7s %7s  %s\n", width, "package", "passed", "failed", "skipped", "ran on")
 	bad := false
 	for _, n := range names {
 		p := pkgs[n]
@@ -145,7 +149,7 @@ func main() {
 			status = "  FAILED"
 			bad = true
 		}
-		fmt.Fprintf(out, "%-60s %7d %7d %7d  %s%s\n", n, p.passed, p.failed, p.skipped, where, status)
+		fmt.Fprintf(out, "%-*s %7d %7d %7d  %s%s\n", width, n, p.passed, p.failed, p.skipped, where, status)
 		for _, f := range p.failures {
 			fmt.Fprintf(out, "    FAIL %s\n", f)
 		}
