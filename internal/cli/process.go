@@ -65,10 +65,13 @@ func (closedInput) Read([]byte) (int, error) { return 0, errStdinClosed }
 // the table.
 func realStdin(in io.Reader) io.Reader {
 	f, ok := in.(*os.File)
-	if !ok || f.Fd() != 0 {
+	if !ok {
 		return in
 	}
 	fd := int(f.Fd())
+	if fd != 0 {
+		return in
+	}
 	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	if err != nil || flags&unix.O_ACCMODE != unix.O_RDWR {
 		return in

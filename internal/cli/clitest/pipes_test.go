@@ -240,6 +240,26 @@ func TestWriteErrorReported(t *testing.T) {
 	})
 }
 
+// oneService is the table of oneServiceNS.
+const oneService = "-A -t 10.0.0.1:80 -s rr\n"
+
+// oneServiceNS returns a fresh namespace holding oneService.
+func oneServiceNS(t *testing.T) *vmtest.NetNS {
+	t.Helper()
+	ns := vmtest.NewNetNS(t)
+	ipvsadm.must(t, ns, "", "-A", "-t", "10.0.0.1:80", "-s", "rr")
+	return ns
+}
+
+// unchanged fails the test unless ns still holds just oneService after
+// what ran.
+func unchanged(t *testing.T, ns *vmtest.NetNS, what string) {
+	t.Helper()
+	if got := table(t, ns); got != oneService {
+		t.Errorf("%s changed the table: %q", what, got)
+	}
+}
+
 // TestClosedStdin (a deliberate difference): ipvsadm-restore with its
 // standard input closed hangs in 1.31 (bash's command substitution pipe
 // becomes grep's input); ours says the input is closed and changes
@@ -247,8 +267,7 @@ func TestWriteErrorReported(t *testing.T) {
 // every service.
 func TestClosedStdin(t *testing.T) {
 	both(t, func(t *testing.T, dir string, p program) {
-		ns := vmtest.NewNetNS(t)
-		ipvsadm.must(t, ns, "", "-A", "-t", "10.0.0.1:80", "-s", "rr")
+		ns := oneServiceNS(t)
 		cases := map[string]vmtest.Result{
 			"ipvsadm-restore":            {Stdout: "status 1\n", Stderr: "ipvsadm-restore: reading the input: standard input is closed; nothing was changed\n"},
 			"ipvsadm-restore --converge": {Stdout: "status 1\n", Stderr: "ipvsadm-restore: reading the input: standard input is closed; nothing was changed\n"},
@@ -269,9 +288,7 @@ func TestClosedStdin(t *testing.T) {
 			if r.Stdout != want.Stdout || !strings.HasSuffix(r.Stderr, want.Stderr) {
 				t.Errorf("%s <&-: %v\nwant %v", cmdline, r, want)
 			}
-			if got := table(t, ns); got != "-A -t 10.0.0.1:80 -s rr\n" {
-				t.Errorf("%s <&- changed the table: %q", cmdline, got)
-			}
+			unchanged(t, ns, cmdline+" <&-")
 		}
 	})
 }
@@ -281,8 +298,7 @@ func TestClosedStdin(t *testing.T) {
 // --test, and ipvsadm-restore changes nothing.
 func TestUnreadableInput(t *testing.T) {
 	both(t, func(t *testing.T, dir string, p program) {
-		ns := vmtest.NewNetNS(t)
-		ipvsadm.must(t, ns, "", "-A", "-t", "10.0.0.1:80", "-s", "rr")
+		ns := oneServiceNS(t)
 		cases := map[string]vmtest.Result{
 			"ipvsadm -R":        {Stdout: "status 1\n", Stderr: "ipvsadm: reading the input: Is a directory\n"},
 			"ipvsadm -R --test": {Stdout: "status 1\n", Stderr: "ipvsadm: reading the input: Is a directory; nothing was changed\n"},
@@ -295,9 +311,7 @@ func TestUnreadableInput(t *testing.T) {
 			if r := shell(t, ns, dir, cmdline+` </tmp; echo "status $?"`); r != want {
 				t.Errorf("%s </tmp: %v\nwant %v", cmdline, r, want)
 			}
-			if got := table(t, ns); got != "-A -t 10.0.0.1:80 -s rr\n" {
-				t.Errorf("%s </tmp changed the table: %q", cmdline, got)
-			}
+			unchanged(t, ns, cmdline+" </tmp")
 		}
 	})
 }
@@ -329,13 +343,12 @@ func TestRestoreScriptNULBytes(t *testing.T) {
 // table; ours refuses it (status 2) and changes nothing.
 func TestRestoreOptionTypo(t *testing.T) {
 	both(t, func(t *testing.T, dir string, p program) {
-		ns := vmtest.NewNetNS(t)
-		ipvsadm.must(t, ns, "", "-A", "-t", "10.0.0.1:80", "-s", "rr")
+		ns := oneServiceNS(t)
 		r := shell(t, ns, dir, `echo "-A -t 10.0.0.2:80 -s rr" | ipvsadm-restore --dryrun; echo "status $?"`)
 		want, wantTable := vmtest.Result{Stdout: "status 0\n"}, "-A -t 10.0.0.2:80 -s rr\n"
 		if dir == oursDir {
 			want = vmtest.Result{Stdout: "status 2\n", Stderr: "ipvsadm-restore: unknown option --dryrun (the options are --test, --verbose, --converge, --dry-run and --netns NAME); nothing was changed\n"}
-			wantTable = "-A -t 10.0.0.1:80 -s rr\n"
+			wantTable = oneService
 		}
 		if r != want {
 			t.Errorf("ipvsadm-restore --dryrun: %v\nwant %v", r, want)
