@@ -12,7 +12,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 TEST_TIMEOUT ?= 75m
 
-.PHONY: all build deps test demo install clean bench bench-go fuzz
+.PHONY: all build deps test demo install clean bench bench-go fuzz deb rpm
 
 all: build
 
@@ -24,12 +24,13 @@ build:
 # Go modules, QEMU (apt, as root) and the VM's Debian packages (kernel,
 # busybox, the reference ipvsadm) in the cache.
 # As root it also installs the host tools some tests use (systemd-analyze,
-# man, groff, dash, busybox) with apt.
-HOST_PACKAGES := systemd man-db groff-base dash busybox
+# man, groff, dash, busybox; lintian, rpmbuild and rpmlint for make deb,
+# make rpm and their tests) with apt.
+HOST_PACKAGES := systemd man-db groff-base dash busybox lintian rpm rpmlint
 deps:
 	$(GO) mod download
 	$(GO) run ./internal/vmtest/cmd/vmrun -prepare
-	@missing=; for t in systemd-analyze man groff dash busybox; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	@missing=; for t in systemd-analyze man groff dash busybox lintian rpmbuild rpmlint; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
 	if [ "$$(id -u)" = 0 ] && [ -n "$$missing" ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y --no-install-recommends $(HOST_PACKAGES) >/dev/null || \
@@ -86,11 +87,12 @@ bench-go:
 # bash-completion looks: $(PREFIX)/share/bash-completion/completions is on
 # its default path (XDG_DATA_DIRS) for PREFIX=/usr and PREFIX=/usr/local.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SBINDIR ?= $(PREFIX)/sbin
 install: build
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 bin/ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm
-	ln -sf ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm-save
-	ln -sf ipvsadm $(DESTDIR)$(PREFIX)/sbin/ipvsadm-restore
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 bin/ipvsadm $(DESTDIR)$(SBINDIR)/ipvsadm
+	ln -sf ipvsadm $(DESTDIR)$(SBINDIR)/ipvsadm-save
+	ln -sf ipvsadm $(DESTDIR)$(SBINDIR)/ipvsadm-restore
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 cmd/ipvsadm/completion/ipvsadm.bash $(DESTDIR)$(BASHCOMPDIR)/ipvsadm
 	ln -sf ipvsadm $(DESTDIR)$(BASHCOMPDIR)/ipvsadm-save
@@ -109,9 +111,21 @@ MANDIR ?= $(PREFIX)/share/man
 
 .PHONY: install-service
 install-service:
-	LAYOUT='$(LAYOUT)' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(PREFIX)/sbin' \
+	LAYOUT='$(LAYOUT)' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(SBINDIR)' \
 		LIBEXECDIR='$(LIBEXECDIR)' SYSCONFDIR='$(SYSCONFDIR)' SYSTEMD_UNIT_DIR='$(SYSTEMD_UNIT_DIR)' \
 		MANDIR='$(MANDIR)' MANSRC=cmd/ipvsadm/man sh internal/service/dist/install-service.sh
+
+# Packages that replace the distribution's ipvsadm: make deb builds
+# build/ipvsadm-go_VERSION_ARCH.deb (Debian layout, dpkg-deb), make rpm
+# build/ipvsadm-go-VERSION-1.ARCH.rpm (Red Hat layout, rpmbuild). VERSION is
+# the ipvsadm they are compatible with and this project's version
+# (internal/service/dist/VERSION), e.g. 1.31+go0.1.0. PKG_OUT is where they
+# go; PKG_VERSION replaces this project's version (the upgrade tests build a
+# second one). See internal/service/dist/package.sh.
+PKG_OUT ?= build
+PKG_VERSION ?=
+deb rpm: build
+	MAKE='$(MAKE)' PKG_OUT='$(PKG_OUT)' PKG_VERSION='$(PKG_VERSION)' sh internal/service/dist/package.sh $@
 
 clean:
 	rm -rf bin build

@@ -14,10 +14,13 @@
 //     layouts, installed only where none exists.
 //   - install-service.sh: what "make install-service" (part of "make
 //     install") runs.
+//   - package.sh, VERSION, copyright.in, deb/, rpm/: what "make deb" and
+//     "make rpm" build the packages from (see BuildPackage).
 //
 // The host tests of this package install the files and run
 // systemd-analyze verify on the unit; servicetest runs the unit's commands
-// against the real kernel in the test VM.
+// against the real kernel in the test VM, those of make deb's package too;
+// packagetest checks the packages and installs them into scratch roots.
 package service
 
 import (
@@ -26,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // ModuleRoot returns the directory of the module's go.mod, found from the
@@ -55,4 +59,24 @@ func Make(target string, vars ...string) ([]byte, error) {
 		return out, fmt.Errorf("make %s: %w\n%s", target, err, out)
 	}
 	return out, nil
+}
+
+// BuildPackage runs "make deb" or "make rpm" (format) with PKG_OUT=out
+// and, when version is not empty, PKG_VERSION=version (this project's part
+// of the package version), and returns the path of the package it built.
+func BuildPackage(format, out, version string) (string, error) {
+	vars := []string{"PKG_OUT=" + out}
+	if version != "" {
+		vars = append(vars, "PKG_VERSION="+version)
+	}
+	b, err := Make(format, vars...)
+	if err != nil {
+		return "", err
+	}
+	text := strings.TrimSpace(string(b))
+	pkg := text[strings.LastIndexByte(text, '\n')+1:]
+	if _, err := os.Stat(pkg); err != nil {
+		return "", fmt.Errorf("make %s: no package at its last line %q: %w\n%s", format, pkg, err, b)
+	}
+	return pkg, nil
 }
