@@ -29,6 +29,8 @@ type svc struct {
 	t           *testing.T
 	layout      string
 	shell       string
+	root        string   // the guest directory the unit's paths are under
+	wrap        []string // what runs the helper's command line, if anything
 	unit        *service.Unit
 	Rules       string
 	Config      string
@@ -57,19 +59,39 @@ func forLayout(t *testing.T, layout string, fn func(t *testing.T, s *svc)) {
 	}
 }
 
+// newSvc is the service that make install-service installed for layout
+// under destRoot.
 func newSvc(t *testing.T, layout, shell string) *svc {
+	t.Helper()
+	return newSvcAt(t, filepath.Join(destRoot, layout), layout, shell)
+}
+
+// newPackagedSvc is the service of make deb's package (Debian layout),
+// unpacked under debRoot. Its helper runs /sbin/ipvsadm, which in the VM
+// is the reference; so its commands run in a mount namespace of their own
+// where the package's ipvsadm is bound over /sbin/ipvsadm, as on a
+// machine where the package is installed.
+func newPackagedSvc(t *testing.T, shell string) *svc {
+	t.Helper()
+	s := newSvcAt(t, debRoot, "debian", shell)
+	s.wrap = []string{"/bin/busybox", "unshare", "-m", "/bin/sh", "-c",
+		`mount --bind "$0" ` + reference + ` && exec "$@"`, filepath.Join(debRoot, reference)}
+	return s
+}
+
+func newSvcAt(t *testing.T, root, layout, shell string) *svc {
 	t.Helper()
 	if shell != "" {
 		if _, err := os.Stat(shell); err != nil {
 			t.Fatalf("%s is not in the VM (dash must be installed on the host): %v", shell, err)
 		}
 	}
-	unit, err := service.ParseUnit(filepath.Join(destRoot, layout, unitPath))
+	unit, err := service.ParseUnit(filepath.Join(root, unitPath))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	s := &svc{t: t, layout: layout, shell: shell, unit: unit,
+	s := &svc{t: t, layout: layout, shell: shell, root: root, unit: unit,
 		Rules: filepath.Join(dir, "rules"), Config: filepath.Join(dir, "settings"),
 		modprobeLog: filepath.Join(dir, "modprobe.log")}
 	stub := filepath.Join(dir, "modprobe")
@@ -123,7 +145,7 @@ func (s *svc) write(p, text string, mode os.FileMode) {
 // command is the command line that runs verb: the unit's ExecStart,
 // ExecStop or ExecReload for start, stop and reload, otherwise the helper
 // of ExecStart with verb. The helper is where make install-service put it
-// under destRoot.
+// under destRoot, or where the package's files are unpacked.
 func (s *svc) command(verb string, args ...string) []string {
 	s.t.Helper()
 	key := map[string]string{"start": "ExecStart", "stop": "ExecStop", "reload": "ExecReload"}[verb]
@@ -139,12 +161,12 @@ func (s *svc) command(verb string, args ...string) []string {
 		}
 		argv = slices.Clone(lines[0])
 	}
-	argv[0] = filepath.Join(destRoot, s.layout, argv[0])
+	argv[0] = filepath.Join(s.root, argv[0])
 	argv = append(argv, args...)
 	if s.shell != "" {
 		argv = append([]string{s.shell}, argv...)
 	}
-	return argv
+	return append(slices.Clone(s.wrap), argv...)
 }
 
 // run runs verb in ns and logs what it printed.
