@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -202,7 +203,7 @@ func compareTrees(t *testing.T, pkg, installed map[string]entry, binary string, 
 		t.Errorf("%s: not an ELF executable", binary)
 	}
 	for rel := range pkg {
-		if _, ok := installed[rel]; !ok && !contains(extra, rel) {
+		if _, ok := installed[rel]; !ok && !slices.Contains(extra, rel) {
 			t.Errorf("%s: in the package, not installed by make install", rel)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func TestRPMMetadata(t *testing.T) {
 	if got, want := query("--qf", "%{NAME} %{VERSION} %{RELEASE}"), "ipvsadm-go "+compatVersion(t)+"+go"+ownVersion(t)+" 1"; got != want {
 		t.Errorf("name, version, release: %q, want %q", got, want)
 	}
-	if provides := strings.Split(query("--provides"), "\n"); !contains(provides, "ipvsadm = "+compatVersion(t)) {
+	if provides := strings.Split(query("--provides"), "\n"); !slices.Contains(provides, "ipvsadm = "+compatVersion(t)) {
 		t.Errorf("Provides %q: want ipvsadm = %s", provides, compatVersion(t))
 	}
 	if got := strings.TrimSpace(query("--conflicts")); got != "ipvsadm" {
