@@ -32,7 +32,7 @@ func TestKernelMessage(t *testing.T) {
 		{opOther, &ipvs.Error{Op: "new service", Err: unix.EEXIST}, "File exists"},
 		{opAddService, &ipvs.Error{Op: "new service", Err: unix.EEXIST}, "Service already exists"},
 		// A reply that cannot be decoded is reported as EINVAL.
-		{opOther, &ipvs.Error{Op: "get services", Err: ipvs.ErrInvalidReply}, "Invalid operation.  Possibly wrong module version, address not unicast, ..."},
+		{opOther, &ipvs.Error{Op: "get services", Err: errors.New("invalid IPVS reply")}, "Invalid operation.  Possibly wrong module version, address not unicast, ..."},
 		{opOther, errors.New("no errno"), "Invalid operation.  Possibly wrong module version, address not unicast, ..."},
 	} {
 		if got := kernelMessage(tc.op, tc.err); got != tc.want {

@@ -65,7 +65,7 @@ func TestBatch(t *testing.T) {
 			reqs[i] = NewDestinationRequest(key, testDest)
 		}
 		if err := errnoFor(port); err != nil {
-			want[i] = &Error{Op: reqs[i].Op(), Err: err}
+			want[i] = &Error{Op: reqs[i].op, Err: err}
 		}
 	}
 	reqs[n-1] = NewServiceRequest(Service{ServiceKey: ServiceKey{Family: INET, Protocol: TCP, Port: 7}}) // last one fails
@@ -155,19 +155,6 @@ func TestBatchEdgeCases(t *testing.T) {
 		}
 		if k.sends != 1 {
 			t.Errorf("%d sends, want 1 (stop after a transport failure)", k.sends)
-		}
-	})
-	t.Run("without a netlink conn falls back to Do", func(t *testing.T) {
-		c, k := newTestClient(t, func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) {
-			return nil, unix.ENOENT
-		})
-		c.nl = nil
-		errs := c.Batch([]Request{FlushRequest(), ZeroAllRequest()})
-		if !errors.Is(errs[0], unix.ENOENT) || !errors.Is(errs[1], unix.ENOENT) {
-			t.Errorf("errors = %v", errs)
-		}
-		if k.sends != 2 {
-			t.Errorf("%d sends, want 2", k.sends)
 		}
 	})
 }

@@ -3,11 +3,10 @@ package ipvs
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
-	"time"
 
-	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -50,32 +49,6 @@ var (
 	lostOutcome = repliesLost{"the request was carried out, but whether it succeeded is unknown"}
 )
 
-// drainWait bounds each receive after the kernel dropped replies
-// (ENOBUFS). By then everything still to come is queued: the kernel answers
-// a request while it handles the sendmsg, and makes the next part of a dump
-// while the previous one is read. So a receive that waits this long has
-// found the queue empty; the wait is paid once per overflow.
-const drainWait = 200 * time.Millisecond
-
-// overflowed reports whether a receive failed because the kernel dropped
-// messages for a full receive buffer: ENOBUFS from recvmsg itself, not an
-// NLMSG_ERROR reply (which carries a sequence number).
-func overflowed(err error) bool {
-	var oe *netlink.OpError
-	return errors.As(err, &oe) && oe.Sequence == 0 && errors.Is(err, unix.ENOBUFS)
-}
-
-// drainUntil arms (or re-arms) the read deadline after an overflow, so
-// that reading the rest of the queue cannot block; it reports false when
-// the socket has no deadlines (then nothing more can safely be read).
-func drainUntil(set func(time.Time) error) bool {
-	return set(time.Now().Add(drainWait)) == nil
-}
-
-// drained reports a receive that timed out: after an overflow, the queue
-// is empty.
-func drained(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
-
 // ErrNotSupported is returned (wrapped in an *Error) by Dial when the kernel
 // has no IPVS generic-netlink family, typically because the ip_vs module is
 // not loaded, and on operating systems other than Linux. errors.Is matches
@@ -94,7 +67,7 @@ func (notSupportedError) Is(target error) bool {
 // Error is the error of a failed operation. Err is the kernel's errno (a
 // unix.Errno, so errors.Is(err, unix.ESRCH) or errors.Is(err,
 // os.ErrExist) work) when the kernel refused the request, or another error
-// (such as one wrapping ErrInvalidReply) otherwise.
+// (such as one wrapping errInvalidReply) otherwise.
 type Error struct {
 	// Op names the operation, such as "new service" or "get destinations".
 	Op  string
@@ -107,30 +80,14 @@ func (e *Error) Error() string { return "ipvs: " + e.Op + ": " + e.Err.Error() }
 // Unwrap returns e.Err.
 func (e *Error) Unwrap() error { return e.Err }
 
-// opError wraps err for operation op, replacing a *netlink.OpError that
-// carries an errno by the bare errno.
-func opError(op string, err error) error {
-	var oe *netlink.OpError
-	if errors.As(err, &oe) {
-		var errno unix.Errno
-		if errors.As(oe.Err, &errno) {
-			err = errno
-		}
-	}
-	return &Error{Op: op, Err: err}
-}
-
 // Client talks to the kernel's IPVS over one generic-netlink socket. Its
 // methods must not be called concurrently.
 type Client struct {
-	conn   *genetlink.Conn
-	nl     *netlink.Conn // the conn under conn, for Batch; nil in some tests
-	family uint16        // the IPVS family's dynamic id
-	// raw runs dumps on the socket directly where the platform allows
-	// (see rawDumper); nil means through the netlink package.
-	raw interface {
-		dump(c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) error) error
-	}
+	t      transport
+	family uint16 // the IPVS family's dynamic id
+	seq    uint32 // the sequence number of the latest request
+	req    []byte // the request being sent, reused
+	buf    []byte // the receive buffer, reused
 }
 
 // Dial opens a generic-netlink socket and looks the IPVS family up once for
@@ -143,182 +100,154 @@ func Dial(cfg *Config) (*Client, error) {
 	return dial(cfg)
 }
 
-// initClient builds a Client over conn, resolving the IPVS family; it closes
-// conn on failure.
-func initClient(conn *genetlink.Conn) (*Client, error) {
-	f, err := conn.GetFamily(genlName)
+// Generic-netlink controller constants (include/uapi/linux/genetlink.h),
+// for looking the IPVS family up.
+const (
+	ctrlFamilyID       = 0x10 // GENL_ID_CTRL
+	ctrlVersion        = 1
+	ctrlCmdGetFamily   = 3 // CTRL_CMD_GETFAMILY
+	ctrlAttrFamilyID   = 1 // CTRL_ATTR_FAMILY_ID, u16
+	ctrlAttrFamilyName = 2 // CTRL_ATTR_FAMILY_NAME, string
+)
+
+// newClient builds a Client over t, resolving the IPVS family; it closes t
+// on failure.
+func newClient(t transport) (*Client, error) {
+	c := &Client{t: t, seq: rand.Uint32(), buf: make([]byte, receiveBufferSize)}
+	w := newAttrWriter()
+	w.str(ctrlAttrFamilyName, genlName)
+	id, err := get(c, "dial", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, w.b, decodeFamilyID)
 	if err != nil {
-		_ = conn.Close()
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, &Error{Op: "dial", Err: fmt.Errorf("%w: %w", ErrNotSupported, err)}
+		_ = t.close()
+		if errors.Is(err, unix.ENOENT) {
+			return nil, &Error{Op: "dial", Err: fmt.Errorf("%w: %w", ErrNotSupported, unix.ENOENT)}
 		}
-		return nil, opError("dial", err)
+		return nil, err
 	}
-	return &Client{conn: conn, family: f.ID}, nil
+	c.family = id
+	return c, nil
+}
+
+// decodeFamilyID returns the family id of the controller's answer to
+// CTRL_CMD_GETFAMILY.
+func decodeFamilyID(b []byte) (uint16, error) {
+	r := attrReader{b: b}
+	for r.next() {
+		if r.typ == ctrlAttrFamilyID {
+			id := r.u16()
+			return id, r.err
+		}
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return 0, invalid("no family id attribute")
 }
 
 // Close closes the socket.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error { return c.t.close() }
 
-// execute sends one request and returns the kernel's replies. Every request
-// asks for an ack, as ipvsadm's do; a dump (flags has netlink.Dump) ends
-// with NLMSG_DONE instead, other requests with the ack. Messages with
-// another sequence number (left over from an earlier, failed exchange) are
-// skipped. Errors are wrapped as *Error for op.
-//
-// A dump that the kernel marks interrupted (NLM_F_DUMP_INTR on any of its
-// messages) is read to its end and reported as ErrDumpInterrupted. When
-// the kernel drops replies for a full receive buffer (ENOBUFS), the rest of
-// the queue is read: a request whose own ack or error is still there gets
-// it; otherwise, and always for a dump, the error matches unix.ENOBUFS and
-// says that replies were lost. Reading the queue empty leaves nothing of
-// this exchange (such as the rest of a dump) to be mistaken for the reply
-// to a later one.
-func (c *Client) execute(op string, cmd uint8, flags netlink.HeaderFlags, attrs []byte) ([]genetlink.Message, error) {
-	req := genetlink.Message{
-		Header: genetlink.Header{Command: cmd, Version: genlVersion},
-		Data:   attrs,
-	}
-	sent, err := c.conn.Send(req, c.family, netlink.Request|netlink.Acknowledge|flags)
-	if err != nil {
-		return nil, opError(op, err)
-	}
-	seq := sent.Header.Sequence
-	dump := flags&netlink.Dump == netlink.Dump
-
-	var (
-		replies     []genetlink.Message
-		interrupted bool // a message of the dump has NLM_F_DUMP_INTR
-		lost        bool // the kernel dropped replies: reading the queue empty
-	)
-	defer func() {
-		if lost {
-			_ = c.conn.SetReadDeadline(time.Time{})
-		}
-	}()
-	lostErr := func() error {
-		if dump {
-			return &Error{Op: op, Err: lostDump}
-		}
-		return &Error{Op: op, Err: lostOutcome}
-	}
-	for {
-		gmsgs, nmsgs, err := c.conn.Receive()
-		if err != nil {
-			var oe *netlink.OpError
-			switch {
-			case lost && drained(err):
-				return nil, lostErr() // our ack or error was not in the queue
-			case overflowed(err):
-				if lost = drainUntil(c.conn.SetReadDeadline); !lost {
-					return nil, lostErr()
-				}
-				continue
-			case !errors.As(err, &oe):
-				// Not from the netlink layer: a message too short for a
-				// generic-netlink header.
-				return nil, &Error{Op: op, Err: invalid("%v", err)}
-			case oe.Sequence != 0 && oe.Sequence != seq:
-				if lost {
-					drainUntil(c.conn.SetReadDeadline)
-				}
-				continue // an error for an earlier request
-			}
-			return nil, opError(op, err)
-		}
-		if lost {
-			drainUntil(c.conn.SetReadDeadline)
-		}
-		ours, end := false, false
-		for i, m := range nmsgs {
-			if m.Header.Sequence != seq {
-				continue
-			}
-			ours = true
-			if m.Header.Flags&netlink.DumpInterrupted != 0 {
-				interrupted = true
-			}
-			switch m.Header.Type {
-			case netlink.Error, netlink.Done: // ack (errno 0) or end of dump
-				end = true
-			case netlink.Noop, netlink.Overrun:
-			default:
-				replies = append(replies, gmsgs[i])
-			}
-			if end {
-				break
-			}
-		}
-		// The netlink package reads a dump up to and without its DONE: one
-		// Receive with something of ours, or with nothing at all (an empty
-		// dump), is the whole dump. Dumps are not acked.
-		end = end || dump && (ours || len(nmsgs) == 0)
-		switch {
-		case !end, lost && dump:
-			// After an overflow a dump is read on until the queue is
-			// empty: it is reported lost whatever arrives.
-			continue
-		case interrupted:
-			return nil, &Error{Op: op, Err: ErrDumpInterrupted}
-		}
-		return replies, nil
-	}
+// nextSeq returns the sequence number of the next request.
+func (c *Client) nextSeq() uint32 {
+	c.seq++
+	return c.seq
 }
 
-// single runs a non-dump request that expects exactly one reply message
-// and returns its attributes.
-func (c *Client) single(op string, cmd uint8, attrs []byte) ([]byte, error) {
-	msgs, err := c.execute(op, cmd, 0, attrs)
+// request sends one request, of message type typ (the IPVS family or the
+// controller) and command cmd, with attrs, asking for an ack as ipvsadm's
+// requests do; a dump request (dump set) ends with NLMSG_DONE instead. It
+// hands the attributes of each reply message to fn, in order, and reads
+// the replies to their end even after fn fails. Errors are wrapped as
+// *Error for op: the kernel's errno; an error matching unix.ENOBUFS that
+// says replies were lost (see Client.receive); fn's first error;
+// ErrDumpInterrupted when the kernel marked a message of the dump
+// NLM_F_DUMP_INTR.
+func (c *Client) request(op string, typ uint16, cmd, version uint8, dump bool, attrs []byte, fn func([]byte) error) error {
+	flags := netlink.Request | netlink.Acknowledge
+	if dump {
+		flags |= netlink.Dump
+	}
+	seq := c.nextSeq()
+	c.req = appendRequest(c.req[:0], typ, flags, seq, cmd, version, attrs)
+	if err := c.t.send(c.req); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	var (
+		errno       unix.Errno
+		interrupted bool
+		fnErr       error
+	)
+	answered, lost, err := c.receive(seq, seq, dump, func(m message) {
+		if m.flags&netlink.DumpInterrupted != 0 {
+			interrupted = true
+		}
+		switch {
+		case m.typ == netlink.Error || m.typ == netlink.Done:
+			errno = m.errno()
+		case fnErr != nil:
+		case len(m.data) < genlHdrLen:
+			fnErr = invalid("generic netlink message of %d bytes", len(m.data))
+		default:
+			fnErr = fn(m.data[genlHdrLen:])
+		}
+	})
+	switch {
+	case err != nil:
+		return &Error{Op: op, Err: err}
+	case lost && dump:
+		return &Error{Op: op, Err: lostDump}
+	case !answered:
+		return &Error{Op: op, Err: lostOutcome}
+	case errno != 0:
+		return &Error{Op: op, Err: errno}
+	case fnErr != nil:
+		return &Error{Op: op, Err: fnErr}
+	case interrupted:
+		return &Error{Op: op, Err: ErrDumpInterrupted}
+	}
+	return nil
+}
+
+// get runs a request that expects exactly one reply message and decodes
+// it.
+func get[T any](c *Client, op string, typ uint16, cmd, version uint8, attrs []byte, decode func([]byte) (T, error)) (T, error) {
+	var v T
+	n := 0
+	err := c.request(op, typ, cmd, version, false, attrs, func(b []byte) error {
+		if n++; n > 1 {
+			return nil
+		}
+		var err error
+		v, err = decode(b)
+		return err
+	})
+	if err == nil && n != 1 {
+		err = &Error{Op: op, Err: invalid("%d reply messages, want 1", n)}
+	}
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	if len(msgs) != 1 {
-		return nil, &Error{Op: op, Err: invalid("%d reply messages, want 1", len(msgs))}
-	}
-	return msgs[0].Data, nil
+	return v, nil
 }
 
 // dump runs a dump request and decodes each reply with fn.
 func dump[T any](c *Client, op string, cmd uint8, attrs []byte, fn func([]byte) (T, error)) ([]T, error) {
-	if c.raw != nil {
-		out := make([]T, 0, 16)
-		err := c.raw.dump(c, op, cmd, attrs, func(b []byte) error {
-			v, err := fn(b)
-			out = append(out, v)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	msgs, err := c.execute(op, cmd, netlink.Dump, attrs)
+	out := make([]T, 0, 16)
+	err := c.request(op, c.family, cmd, genlVersion, true, attrs, func(b []byte) error {
+		v, err := fn(b)
+		out = append(out, v)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	out := make([]T, 0, len(msgs))
-	for _, m := range msgs {
-		v, err := fn(m.Data)
-		if err != nil {
-			return nil, &Error{Op: op, Err: err}
-		}
-		out = append(out, v)
 	}
 	return out, nil
 }
 
 // Info returns the kernel's IPVS version and connection table size.
 func (c *Client) Info() (Info, error) {
-	const op = "get info"
-	b, err := c.single(op, cmdGetInfo, nil)
-	if err != nil {
-		return Info{}, err
-	}
-	info, err := decodeInfo(b)
-	if err != nil {
-		return Info{}, &Error{Op: op, Err: err}
-	}
-	return info, nil
+	return get(c, "get info", c.family, cmdGetInfo, genlVersion, nil, decodeInfo)
 }
 
 // Services returns every virtual service, in the kernel's order. An empty
@@ -347,19 +276,10 @@ func (c *Client) Services() ([]ServiceEntry, error) {
 // Service returns the virtual service key names; a missing service is an
 // error matching unix.ESRCH.
 func (c *Client) Service(key ServiceKey) (ServiceEntry, error) {
-	const op = "get service"
 	// ipvsadm -L <service> sends the full nest with netmask 0.
 	w := newAttrWriter()
 	w.service(keyService(key, 0))
-	b, err := c.single(op, cmdGetService, w.b)
-	if err != nil {
-		return ServiceEntry{}, err
-	}
-	e, err := decodeServiceMessage(b)
-	if err != nil {
-		return ServiceEntry{}, &Error{Op: op, Err: err}
-	}
-	return e, nil
+	return get(c, "get service", c.family, cmdGetService, genlVersion, w.b, decodeServiceMessage)
 }
 
 // Destinations returns the destinations of the service key names, in the
@@ -426,16 +346,7 @@ func dedupDestinations(all []DestinationEntry) []DestinationEntry {
 
 // Timeouts returns the TCP, TCP FIN and UDP connection timeouts.
 func (c *Client) Timeouts() (Timeouts, error) {
-	const op = "get timeouts"
-	b, err := c.single(op, cmdGetConfig, nil)
-	if err != nil {
-		return Timeouts{}, err
-	}
-	t, err := decodeTimeouts(b)
-	if err != nil {
-		return Timeouts{}, &Error{Op: op, Err: err}
-	}
-	return t, nil
+	return get(c, "get timeouts", c.family, cmdGetConfig, genlVersion, nil, decodeTimeouts)
 }
 
 // Daemons returns the running connection-synchronisation daemons (at most
@@ -443,50 +354,3 @@ func (c *Client) Timeouts() (Timeouts, error) {
 func (c *Client) Daemons() ([]Daemon, error) {
 	return dump(c, "get daemons", cmdGetDaemon, nil, decodeDaemonMessage)
 }
-
-// NewService adds the virtual service s.
-func (c *Client) NewService(s Service) error { return c.Do(NewServiceRequest(s)) }
-
-// UpdateService changes the virtual service s.ServiceKey to s's settings;
-// an empty s.PE removes the persistence engine.
-func (c *Client) UpdateService(s Service) error { return c.Do(UpdateServiceRequest(s)) }
-
-// DeleteService removes the virtual service key and its destinations.
-func (c *Client) DeleteService(key ServiceKey) error { return c.Do(DeleteServiceRequest(key)) }
-
-// NewDestination adds d to the virtual service key.
-func (c *Client) NewDestination(key ServiceKey, d Destination) error {
-	return c.Do(NewDestinationRequest(key, d))
-}
-
-// UpdateDestination changes the destination d.Addr:d.Port of the virtual
-// service key to d's settings.
-func (c *Client) UpdateDestination(key ServiceKey, d Destination) error {
-	return c.Do(UpdateDestinationRequest(key, d))
-}
-
-// DeleteDestination removes the destination d.Addr:d.Port from the virtual
-// service key.
-func (c *Client) DeleteDestination(key ServiceKey, d Destination) error {
-	return c.Do(DeleteDestinationRequest(key, d))
-}
-
-// SetTimeouts sets the connection timeouts; a zero timeout is left
-// unchanged.
-func (c *Client) SetTimeouts(t Timeouts) error { return c.Do(SetTimeoutsRequest(t)) }
-
-// StartDaemon starts a connection-synchronisation daemon.
-func (c *Client) StartDaemon(d Daemon) error { return c.Do(StartDaemonRequest(d)) }
-
-// StopDaemon stops the connection-synchronisation daemon d.State with
-// d.Interface and d.SyncID.
-func (c *Client) StopDaemon(d Daemon) error { return c.Do(StopDaemonRequest(d)) }
-
-// ZeroAll zeroes the counters of every service and destination.
-func (c *Client) ZeroAll() error { return c.Do(ZeroAllRequest()) }
-
-// Zero zeroes the counters of the service key and its destinations.
-func (c *Client) Zero(key ServiceKey) error { return c.Do(ZeroRequest(key)) }
-
-// Flush removes every virtual service.
-func (c *Client) Flush() error { return c.Do(FlushRequest()) }

@@ -9,20 +9,20 @@ import (
 	"time"
 )
 
-// ErrInvalidReply is wrapped by every error about a kernel reply that cannot
+// errInvalidReply is wrapped by every error about a kernel reply that cannot
 // be decoded: a missing mandatory attribute, an attribute of the wrong size,
 // malformed attribute framing.
-var ErrInvalidReply = errors.New("invalid IPVS reply")
+var errInvalidReply = errors.New("invalid IPVS reply")
 
-// invalid returns an error wrapping ErrInvalidReply.
+// invalid returns an error wrapping errInvalidReply.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidReply, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", errInvalidReply, fmt.Sprintf(format, args...))
 }
 
 // attrReader walks the netlink attributes of b in place (without copying
 // them, unlike netlink.AttributeDecoder: listings decode tens of
 // attributes per destination). A framing error or a value of the wrong
-// size stops the walk; err then says why, wrapping ErrInvalidReply.
+// size stops the walk; err then says why, wrapping errInvalidReply.
 type attrReader struct {
 	b    []byte // what is left after the current attribute
 	typ  uint16 // the current attribute's type, without the flag bits

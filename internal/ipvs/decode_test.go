@@ -241,7 +241,7 @@ func TestEmptyDumps(t *testing.T) {
 		t.Errorf("Daemons() = %v, %v; want empty, nil", ds, err)
 	}
 	// The client stays usable: nothing was left unread.
-	if err := c.Flush(); err != nil {
+	if err := c.Do(FlushRequest()); err != nil {
 		t.Errorf("Flush after dumps: %v", err)
 	}
 }
@@ -398,15 +398,15 @@ func TestInvalidReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.decode(tt.b)
-			if !errors.Is(err, ErrInvalidReply) {
-				t.Errorf("error = %v, want one wrapping ErrInvalidReply", err)
+			if !errors.Is(err, errInvalidReply) {
+				t.Errorf("error = %v, want one wrapping errInvalidReply", err)
 			}
 		})
 	}
 }
 
 // TestInvalidReplyThroughClient checks that a bad reply surfaces as an
-// *Error naming the operation and wrapping ErrInvalidReply.
+// *Error naming the operation and wrapping errInvalidReply.
 func TestInvalidReplyThroughClient(t *testing.T) {
 	bad := nest(cmdAttrService, attr(svcAttrAF, u16(2)))
 	tests := []struct {
@@ -430,8 +430,8 @@ func TestInvalidReplyThroughClient(t *testing.T) {
 			c, _ := newTestClient(t, replyWith(tt.cmd, reply))
 			err := tt.call(c)
 			var e *Error
-			if !errors.As(err, &e) || e.Op != tt.op || !errors.Is(err, ErrInvalidReply) {
-				t.Errorf("error = %#v (%v), want *Error{Op: %q} wrapping ErrInvalidReply", err, err, tt.op)
+			if !errors.As(err, &e) || e.Op != tt.op || !errors.Is(err, errInvalidReply) {
+				t.Errorf("error = %#v (%v), want *Error{Op: %q} wrapping errInvalidReply", err, err, tt.op)
 			}
 		})
 	}
@@ -440,8 +440,8 @@ func TestInvalidReplyThroughClient(t *testing.T) {
 			m, _ := answerGets(g, n)
 			return append(m, m...), nil
 		})
-		if _, err := c.Info(); !errors.Is(err, ErrInvalidReply) {
-			t.Errorf("error = %v, want ErrInvalidReply", err)
+		if _, err := c.Info(); !errors.Is(err, errInvalidReply) {
+			t.Errorf("error = %v, want errInvalidReply", err)
 		}
 	})
 }

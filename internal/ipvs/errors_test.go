@@ -21,21 +21,23 @@ var methods = []struct {
 	{"get info", func(c *Client) error { _, err := c.Info(); return err }},
 	{"get services", func(c *Client) error { _, err := c.Services(); return err }},
 	{"get service", func(c *Client) error { _, err := c.Service(testKey); return err }},
-	{"new service", func(c *Client) error { return c.NewService(Service{ServiceKey: testKey, Scheduler: "rr"}) }},
-	{"update service", func(c *Client) error { return c.UpdateService(Service{ServiceKey: testKey, Scheduler: "rr"}) }},
-	{"delete service", func(c *Client) error { return c.DeleteService(testKey) }},
+	{"new service", func(c *Client) error { return c.Do(NewServiceRequest(Service{ServiceKey: testKey, Scheduler: "rr"})) }},
+	{"update service", func(c *Client) error {
+		return c.Do(UpdateServiceRequest(Service{ServiceKey: testKey, Scheduler: "rr"}))
+	}},
+	{"delete service", func(c *Client) error { return c.Do(DeleteServiceRequest(testKey)) }},
 	{"get destinations", func(c *Client) error { _, err := c.Destinations(testKey); return err }},
-	{"new destination", func(c *Client) error { return c.NewDestination(testKey, testDest) }},
-	{"update destination", func(c *Client) error { return c.UpdateDestination(testKey, testDest) }},
-	{"delete destination", func(c *Client) error { return c.DeleteDestination(testKey, testDest) }},
+	{"new destination", func(c *Client) error { return c.Do(NewDestinationRequest(testKey, testDest)) }},
+	{"update destination", func(c *Client) error { return c.Do(UpdateDestinationRequest(testKey, testDest)) }},
+	{"delete destination", func(c *Client) error { return c.Do(DeleteDestinationRequest(testKey, testDest)) }},
 	{"get timeouts", func(c *Client) error { _, err := c.Timeouts(); return err }},
-	{"set timeouts", func(c *Client) error { return c.SetTimeouts(Timeouts{}) }},
+	{"set timeouts", func(c *Client) error { return c.Do(SetTimeoutsRequest(Timeouts{})) }},
 	{"get daemons", func(c *Client) error { _, err := c.Daemons(); return err }},
-	{"start daemon", func(c *Client) error { return c.StartDaemon(Daemon{State: Master, Interface: "eth0"}) }},
-	{"stop daemon", func(c *Client) error { return c.StopDaemon(Daemon{State: Master}) }},
-	{"zero", func(c *Client) error { return c.ZeroAll() }},
-	{"zero", func(c *Client) error { return c.Zero(testKey) }},
-	{"flush", func(c *Client) error { return c.Flush() }},
+	{"start daemon", func(c *Client) error { return c.Do(StartDaemonRequest(Daemon{State: Master, Interface: "eth0"})) }},
+	{"stop daemon", func(c *Client) error { return c.Do(StopDaemonRequest(Daemon{State: Master})) }},
+	{"zero", func(c *Client) error { return c.Do(ZeroAllRequest()) }},
+	{"zero", func(c *Client) error { return c.Do(ZeroRequest(testKey)) }},
+	{"flush", func(c *Client) error { return c.Do(FlushRequest()) }},
 	{"new service", func(c *Client) error { return c.Batch([]Request{NewServiceRequest(Service{ServiceKey: testKey})})[0] }},
 }
 
@@ -79,7 +81,7 @@ func TestErrnoMatrix(t *testing.T) {
 				}
 				// The failed exchange left nothing behind: the next request
 				// gets its own answer.
-				if err := c.Flush(); !errors.Is(err, tt.errno) {
+				if err := c.Do(FlushRequest()); !errors.Is(err, tt.errno) {
 					t.Errorf("next request: %v, want %v", err, tt.errno)
 				}
 			})
@@ -89,7 +91,7 @@ func TestErrnoMatrix(t *testing.T) {
 
 func TestDialWithoutIPVS(t *testing.T) {
 	k := &fakeKernel{t: t, noFamily: true}
-	_, err := initClient(genetlink.NewConn(netlink.NewConn(k, 1)))
+	_, err := newClient(k)
 	if !errors.Is(err, ErrNotSupported) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("error = %v, want ErrNotSupported and os.ErrNotExist", err)
 	}
@@ -102,7 +104,8 @@ func TestDialWithoutIPVS(t *testing.T) {
 }
 
 func TestErrorText(t *testing.T) {
-	err := opError("new service", &netlink.OpError{Op: "receive", Err: unix.EEXIST})
+	c, _ := newTestClient(t, func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) { return nil, unix.EEXIST })
+	err := c.Do(NewServiceRequest(Service{ServiceKey: testKey, Scheduler: "rr"}))
 	if got, want := err.Error(), "ipvs: new service: file exists"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
@@ -129,8 +132,8 @@ func TestShortGenetlinkReply(t *testing.T) {
 		k.queue = append(k.queue, []netlink.Message{reply(n, testFamilyID, 0, []byte{1})})
 		return nil, nil
 	})
-	if _, err := c.Info(); !errors.Is(err, ErrInvalidReply) {
-		t.Errorf("error = %v, want ErrInvalidReply", err)
+	if _, err := c.Info(); !errors.Is(err, errInvalidReply) {
+		t.Errorf("error = %v, want errInvalidReply", err)
 	}
 	k.handle = answerGets
 	if _, err := c.Info(); err != nil {

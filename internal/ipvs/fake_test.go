@@ -5,7 +5,6 @@ package ipvs
 import (
 	"encoding/binary"
 	"errors"
-	"iter"
 	"net/netip"
 	"os"
 	"testing"
@@ -18,8 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// This file holds the test fakes: a netlink.Socket that answers the way
-// the kernel's netlink core and genetlink do (one datagram per reply or
+// This file holds the test fakes: a transport, plugged in beneath the
+// Client's one receive loop as the socket is in production, that answers
+// the way the kernel's netlink core and genetlink do (one datagram per reply or
 // ack, errors for failing requests even without NLM_F_ACK, dumps in
 // several datagrams ended by NLMSG_DONE|NLM_F_MULTI), with the IPVS
 // commands answered by a genltest.Func; and helpers that build attribute
@@ -27,7 +27,7 @@ import (
 
 const testFamilyID = 0x22
 
-// fakeKernel is a netlink.Socket standing in for the kernel.
+// fakeKernel is a transport standing in for the kernel.
 type fakeKernel struct {
 	t        *testing.T
 	noFamily bool          // answer the IPVS family lookup with ENOENT
@@ -47,20 +47,33 @@ type fakeKernel struct {
 	dropped   int                 // datagrams dropped
 	deadline  bool                // a read deadline is set: an empty queue times out
 	dumpFlags netlink.HeaderFlags // added to every dump part, such as netlink.DumpInterrupted
+	doneErrno unix.Errno          // carried by the NLMSG_DONE that ends a dump
+	malformed bool                // cut the next datagram received short of its first header's length
+	afterDump [][]netlink.Message // datagrams queued after a dump's NLMSG_DONE, such as stale ones
 
 	requests []netlink.Message   // every IPVS request, as sent
-	sends    int                 // Send and SendMessages calls for IPVS
+	sends    int                 // datagrams of IPVS requests sent
 	queue    [][]netlink.Message // datagrams waiting to be received
 	closed   bool
 }
 
-func (k *fakeKernel) Close() error { k.closed = true; return nil }
+func (k *fakeKernel) close() error { k.closed = true; return nil }
 
-func (k *fakeKernel) Send(m netlink.Message) error {
-	return k.SendMessages([]netlink.Message{m})
-}
-
-func (k *fakeKernel) SendMessages(ms []netlink.Message) error {
+// send takes a datagram of requests and answers each in turn.
+func (k *fakeKernel) send(b []byte) error {
+	var ms []netlink.Message
+	for len(b) > 0 {
+		n := int(binary.NativeEndian.Uint32(b))
+		if n < 16 || n > len(b) {
+			k.t.Fatalf("request datagram with a message of length %d in %d bytes", n, len(b))
+		}
+		var m netlink.Message
+		if err := m.UnmarshalBinary(b[:n]); err != nil {
+			k.t.Fatalf("bad request: %v", err)
+		}
+		ms = append(ms, m)
+		b = b[min((n+3)&^3, len(b)):]
+	}
 	if len(ms) > 0 && ms[0].Header.Type != unix.GENL_ID_CTRL {
 		k.sends++
 	}
@@ -70,23 +83,45 @@ func (k *fakeKernel) SendMessages(ms []netlink.Message) error {
 	return nil
 }
 
-func (k *fakeKernel) Receive() ([]netlink.Message, error) {
+// receive hands over the next queued datagram, its messages laid out as
+// the kernel does.
+func (k *fakeKernel) receive(b []byte) (int, error) {
 	if k.overrun {
 		k.overrun = false
-		return nil, os.NewSyscallError("recvmsg", unix.ENOBUFS)
+		return 0, os.NewSyscallError("recvfrom", unix.ENOBUFS)
 	}
 	if len(k.queue) == 0 {
 		if k.deadline {
-			return nil, os.ErrDeadlineExceeded
+			return 0, os.ErrDeadlineExceeded
 		}
-		return nil, errors.New("fake kernel: nothing to receive (a real socket would block)")
+		return 0, errors.New("fake kernel: nothing to receive (a real socket would block)")
 	}
 	d := k.queue[0]
 	k.queue = k.queue[1:]
 	if len(k.queue) == 0 {
 		k.congested = false
 	}
-	return d, nil
+	var out []byte
+	for _, m := range d {
+		h := m.Header
+		out = binary.NativeEndian.AppendUint32(out, uint32(16+len(m.Data)))
+		out = binary.NativeEndian.AppendUint16(out, uint16(h.Type))
+		out = binary.NativeEndian.AppendUint16(out, uint16(h.Flags))
+		out = binary.NativeEndian.AppendUint32(out, h.Sequence)
+		out = binary.NativeEndian.AppendUint32(out, h.PID)
+		out = append(out, m.Data...)
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+	}
+	if k.malformed {
+		k.malformed = false
+		out = out[:8]
+	}
+	if len(out) > len(b) {
+		k.t.Fatalf("datagram of %d bytes for a buffer of %d", len(out), len(b))
+	}
+	return copy(b, out), nil
 }
 
 // deliver queues a datagram of replies, or drops it when the receive
@@ -100,24 +135,7 @@ func (k *fakeKernel) deliver(d []netlink.Message) {
 	k.queue = append(k.queue, d)
 }
 
-func (k *fakeKernel) SetDeadline(t time.Time) error     { return k.SetReadDeadline(t) }
-func (k *fakeKernel) SetReadDeadline(t time.Time) error { k.deadline = !t.IsZero(); return nil }
-func (k *fakeKernel) SetWriteDeadline(time.Time) error  { return nil }
-
-func (k *fakeKernel) ReceiveIter() iter.Seq2[netlink.Message, error] {
-	return func(yield func(netlink.Message, error) bool) {
-		msgs, err := k.Receive()
-		if err != nil {
-			yield(netlink.Message{}, err)
-			return
-		}
-		for _, m := range msgs {
-			if !yield(m, nil) {
-				return
-			}
-		}
-	}
-}
+func (k *fakeKernel) setReadDeadline(t time.Time) error { k.deadline = !t.IsZero(); return nil }
 
 // reply builds a message answering req.
 func reply(req netlink.Message, typ netlink.HeaderType, flags netlink.HeaderFlags, data []byte) netlink.Message {
@@ -168,6 +186,9 @@ func (k *fakeKernel) process(req netlink.Message) {
 		}
 		b, _ := msgs[0].MarshalBinary()
 		k.queue = append(k.queue, []netlink.Message{reply(req, unix.GENL_ID_CTRL, 0, b)})
+		if req.Header.Flags&netlink.Acknowledge != 0 {
+			k.queue = append(k.queue, []netlink.Message{ack(req, 0)})
+		}
 		return
 	}
 
@@ -206,7 +227,7 @@ func (k *fakeKernel) process(req netlink.Message) {
 		if per <= 0 {
 			per = 7
 		}
-		done := reply(req, netlink.Done, netlink.Multi, make([]byte, 4))
+		done := reply(req, netlink.Done, netlink.Multi, binary.NativeEndian.AppendUint32(nil, uint32(-int32(k.doneErrno))))
 		doneSent := false
 		for len(replies) > 0 {
 			n := min(per, len(replies))
@@ -224,6 +245,7 @@ func (k *fakeKernel) process(req netlink.Message) {
 		if !doneSent {
 			k.queue = append(k.queue, []netlink.Message{done})
 		}
+		k.queue = append(k.queue, k.afterDump...)
 		return
 	}
 	for _, r := range replies {
@@ -239,12 +261,10 @@ func (k *fakeKernel) process(req netlink.Message) {
 func newTestClient(t *testing.T, handle genltest.Func) (*Client, *fakeKernel) {
 	t.Helper()
 	k := &fakeKernel{t: t, handle: handle}
-	nc := netlink.NewConn(k, 4242)
-	c, err := initClient(genetlink.NewConn(nc))
+	c, err := newClient(k)
 	if err != nil {
-		t.Fatalf("initClient: %v", err)
+		t.Fatalf("newClient: %v", err)
 	}
-	c.nl = nc
 	t.Cleanup(func() { _ = c.Close() })
 	return c, k
 }

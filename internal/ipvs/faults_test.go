@@ -105,7 +105,7 @@ func TestStaleSequence(t *testing.T) {
 		c, k := newTestClient(t, answerGets)
 		old := earlierSeq(t, c, k)
 		k.queue = append(k.queue, []netlink.Message{ack(old, unix.EEXIST)})
-		if err := c.Flush(); err != nil {
+		if err := c.Do(FlushRequest()); err != nil {
 			t.Errorf("Flush = %v; a stale error was taken for its answer", err)
 		}
 		checkInStep(t, c, k)
@@ -115,7 +115,7 @@ func TestStaleSequence(t *testing.T) {
 		old := earlierSeq(t, c, k)
 		k.queue = append(k.queue, []netlink.Message{ack(old, 0)})
 		k.handle = func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) { return nil, unix.ENOENT }
-		if err := c.Flush(); !errors.Is(err, unix.ENOENT) {
+		if err := c.Do(FlushRequest()); !errors.Is(err, unix.ENOENT) {
 			t.Errorf("Flush = %v; want ENOENT, not the stale ack", err)
 		}
 		k.handle = answerGets
@@ -303,7 +303,7 @@ func TestExecuteOverflow(t *testing.T) {
 	t.Run("error kept", func(t *testing.T) {
 		c, k := newTestClient(t, func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) { return nil, unix.ESRCH })
 		k.overrun = true
-		if err := c.Zero(testKey); !errors.Is(err, unix.ESRCH) {
+		if err := c.Do(ZeroRequest(testKey)); !errors.Is(err, unix.ESRCH) {
 			t.Errorf("Zero = %v; want the kernel's ESRCH found after the overflow", err)
 		}
 		k.handle = answerGets
@@ -314,7 +314,7 @@ func TestExecuteOverflow(t *testing.T) {
 		old := earlierSeq(t, c, k)
 		k.capacity = 1
 		k.queue = append(k.queue, []netlink.Message{ack(old, 0)})
-		err := c.Flush()
+		err := c.Do(FlushRequest())
 		wantLost(t, "Flush", err)
 		if !strings.Contains(err.Error(), "flush") || !strings.Contains(err.Error(), "unknown") {
 			t.Errorf("error %q does not name the operation and say the outcome is unknown", err)
@@ -337,6 +337,21 @@ func TestExecuteOverflow(t *testing.T) {
 		if err != nil || len(svcs) != 30 {
 			t.Errorf("next Services: %d entries, %v; want 30", len(svcs), err)
 		}
+		checkInStep(t, c, k)
+	})
+	t.Run("dump reads the queue empty", func(t *testing.T) {
+		// After an overflow a dump is read on past its end, until the
+		// queue is empty: a stale answer queued behind it is gone too.
+		c, k := newTestClient(t, serviceDump(5))
+		old := earlierSeq(t, c, k)
+		k.overrun = true
+		k.afterDump = [][]netlink.Message{{ack(old, unix.EEXIST)}}
+		_, err := c.Services()
+		wantLost(t, "Services", err)
+		if len(k.queue) != 0 {
+			t.Errorf("%d datagrams left behind the dump", len(k.queue))
+		}
+		k.afterDump = nil
 		checkInStep(t, c, k)
 	})
 	t.Run("dump start refused", func(t *testing.T) {

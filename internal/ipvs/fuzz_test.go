@@ -8,11 +8,11 @@ import (
 )
 
 // The fuzz targets feed arbitrary reply payloads to the decoders: they must
-// return a value or an error wrapping ErrInvalidReply, never panic.
+// return a value or an error wrapping errInvalidReply, never panic.
 
 func checkFuzzErr(t *testing.T, err error) {
-	if err != nil && !errors.Is(err, ErrInvalidReply) {
-		t.Fatalf("error %v does not wrap ErrInvalidReply", err)
+	if err != nil && !errors.Is(err, errInvalidReply) {
+		t.Fatalf("error %v does not wrap errInvalidReply", err)
 	}
 }
 

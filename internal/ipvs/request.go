@@ -2,9 +2,7 @@ package ipvs
 
 import (
 	"errors"
-	"time"
 
-	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 )
 
@@ -16,9 +14,6 @@ type Request struct {
 	cmd   uint8
 	attrs []byte
 }
-
-// Op names the request's operation, as in Error.Op.
-func (r Request) Op() string { return r.op }
 
 // newRequest is a request of cmd with the attributes w holds (none if w
 // is nil).
@@ -120,8 +115,7 @@ func (c *Client) Do(r Request) error {
 	if err := r.valid(); err != nil {
 		return err
 	}
-	_, err := c.execute(r.op, r.cmd, 0, r.attrs)
-	return err
+	return c.request(r.op, c.family, r.cmd, genlVersion, false, r.attrs, func([]byte) error { return nil })
 }
 
 // valid reports a zero Request.
@@ -148,12 +142,6 @@ const batchWindow = 256
 // (see window).
 func (c *Client) Batch(reqs []Request) []error {
 	errs := make([]error, len(reqs))
-	if c.nl == nil { // a Client over a bare genetlink.Conn: no SendMessages
-		for i, r := range reqs {
-			errs[i] = c.Do(r)
-		}
-		return errs
-	}
 	for start := 0; start < len(reqs); start += batchWindow {
 		end := min(start+batchWindow, len(reqs))
 		if err := c.window(reqs[start:end], errs[start:end]); err != nil {
@@ -176,108 +164,63 @@ func (c *Client) Batch(reqs []Request) []error {
 // the latest of them gets an error matching unix.ENOBUFS that says its
 // reply may have been lost; the next window goes on as usual.
 func (c *Client) window(reqs []Request, errs []error) error {
-	msgs := make([]netlink.Message, 0, len(reqs))
-	index := make([]int, 0, len(reqs)) // msgs[k] is reqs[index[k]]
+	index := make([]int, 0, len(reqs)) // the request numbered first+k is reqs[index[k]]
 	for i, r := range reqs {
-		if errs[i] = r.valid(); errs[i] != nil {
-			continue
+		if errs[i] = r.valid(); errs[i] == nil {
+			index = append(index, i)
 		}
-		b, err := (&genetlink.Message{
-			Header: genetlink.Header{Command: r.cmd, Version: genlVersion},
-			Data:   r.attrs,
-		}).MarshalBinary()
-		if err != nil {
-			errs[i] = &Error{Op: r.op, Err: err}
-			continue
-		}
-		msgs = append(msgs, netlink.Message{
-			Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: netlink.Request},
-			Data:   b,
-		})
-		index = append(index, i)
 	}
-	if len(msgs) == 0 {
+	if len(index) == 0 {
 		return nil
 	}
-	msgs[len(msgs)-1].Header.Flags |= netlink.Acknowledge
+	first := c.seq + 1
+	b := c.req[:0]
+	for k, i := range index {
+		flags := netlink.Request
+		if k == len(index)-1 {
+			flags |= netlink.Acknowledge
+		}
+		b = appendRequest(b, c.family, flags, c.nextSeq(), reqs[i].cmd, genlVersion, reqs[i].attrs)
+	}
+	c.req = b
 
 	fail := func(err error) error {
 		for _, i := range index {
 			if errs[i] == nil {
-				errs[i] = opError(reqs[i].op, err)
+				errs[i] = &Error{Op: reqs[i].op, Err: err}
 			}
 		}
 		return err
 	}
-
-	sent, err := c.nl.SendMessages(msgs)
-	if err != nil {
+	if err := c.t.send(b); err != nil {
 		return fail(err)
 	}
-	bySeq := make(map[uint32]int, len(sent)) // sequence number to k
-	for k, m := range sent {
-		bySeq[m.Header.Sequence] = k
-	}
-	last := sent[len(sent)-1].Header.Sequence
-
-	var (
-		lost   bool // the kernel dropped replies: reading the queue empty
-		latest = -1 // the k of the latest reply of this window read
-	)
-	defer func() {
-		if lost {
-			_ = c.nl.SetReadDeadline(time.Time{})
+	latest := -1 // the k of the latest reply of this window read
+	answered, _, err := c.receive(first, c.seq, false, func(m message) {
+		if m.typ != netlink.Error {
+			return
 		}
-	}()
-	// giveUp marks the requests after the latest reply read. The kernel
-	// queues a window's replies while it handles the sendmsg, in order, and
-	// once it drops one for a full buffer it drops every later one too (the
-	// socket stays congested until it is read empty). So each request up to
-	// the latest reply read has its verdict (no error reply: success), and
-	// each later one may have lost its error.
-	giveUp := func() {
+		k := int(m.seq - first)
+		if errno := m.errno(); errno != 0 {
+			errs[index[k]] = &Error{Op: reqs[index[k]].op, Err: errno}
+		}
+		latest = max(latest, k)
+	})
+	switch {
+	case err != nil:
+		return fail(err)
+	case !answered:
+		// The final ack was lost. The kernel queues a window's replies
+		// while it handles the sendmsg, in order, and once it drops one
+		// for a full buffer it drops every later one too (the socket
+		// stays congested until it is read empty). So each request up to
+		// the latest reply read has its verdict (no error reply:
+		// success), and each later one may have lost its error.
 		for _, i := range index[latest+1:] {
 			if errs[i] == nil {
 				errs[i] = &Error{Op: reqs[i].op, Err: lostOutcome}
 			}
 		}
 	}
-	for {
-		replies, err := c.nl.Receive()
-		if err != nil {
-			var oe *netlink.OpError
-			switch {
-			case lost && drained(err):
-				giveUp()
-				return nil
-			case overflowed(err):
-				if lost = drainUntil(c.nl.SetReadDeadline); !lost {
-					giveUp()
-					return nil
-				}
-				continue
-			case !errors.As(err, &oe) || oe.Sequence == 0:
-				return fail(err)
-			}
-			if k, ok := bySeq[oe.Sequence]; ok {
-				errs[index[k]] = opError(reqs[index[k]].op, err)
-				latest = max(latest, k)
-			}
-			if oe.Sequence == last {
-				return nil
-			}
-			if lost {
-				drainUntil(c.nl.SetReadDeadline)
-			}
-			continue
-		}
-		for _, m := range replies {
-			if m.Header.Type == netlink.Error && m.Header.Sequence == last {
-				return nil // the final ack: the kernel has run the window
-			}
-		}
-		if lost {
-			drainUntil(c.nl.SetReadDeadline)
-		}
-	}
+	return nil
 }

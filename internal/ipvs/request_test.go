@@ -68,11 +68,11 @@ func TestNewServiceBytes(t *testing.T) {
 		08 00 09 00 ff ff ff ff`)
 
 	c, k := newTestClient(t, nil)
-	err := c.NewService(Service{
+	err := c.Do(NewServiceRequest(Service{
 		ServiceKey: ServiceKey{Family: INET, Protocol: TCP, Addr: netip.MustParseAddr("192.0.2.1"), Port: 80},
 		Scheduler:  "rr",
 		Netmask:    0xffffffff,
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,8 +135,8 @@ func TestRequestEncoding(t *testing.T) {
 		{
 			name: "new service IPv6 with PE, persistence and flags",
 			call: func(c *Client) error {
-				return c.NewService(Service{ServiceKey: v6, Scheduler: "sh", PE: "sip",
-					Flags: FlagPersistent | FlagSched1 | FlagSched2, Timeout: 300 * time.Second, Netmask: 64})
+				return c.Do(NewServiceRequest(Service{ServiceKey: v6, Scheduler: "sh", PE: "sip",
+					Flags: FlagPersistent | FlagSched1 | FlagSched2, Timeout: 300 * time.Second, Netmask: 64}))
 			},
 			cmd: cmdNewService, flags: ack,
 			attrs: nest(cmdAttrService, append(append([][]byte(nil), v6attrs...),
@@ -147,8 +147,8 @@ func TestRequestEncoding(t *testing.T) {
 		{
 			name: "new service fwmark with IPv4 netmask",
 			call: func(c *Client) error {
-				return c.NewService(Service{ServiceKey: fw, Scheduler: "wlc", Flags: FlagPersistent,
-					Timeout: 360 * time.Second, Netmask: 0xffffff00})
+				return c.Do(NewServiceRequest(Service{ServiceKey: fw, Scheduler: "wlc", Flags: FlagPersistent,
+					Timeout: 360 * time.Second, Netmask: 0xffffff00}))
 			},
 			cmd: cmdNewService, flags: ack,
 			attrs: nest(cmdAttrService, attr(svcAttrAF, u16(2)), attr(svcAttrFWMark, u32(7)),
@@ -158,7 +158,7 @@ func TestRequestEncoding(t *testing.T) {
 		{
 			name: "new service IPv6 fwmark",
 			call: func(c *Client) error {
-				return c.NewService(Service{ServiceKey: ServiceKey{Family: INET6, FWMark: 1}, Scheduler: "rr", Netmask: 128})
+				return c.Do(NewServiceRequest(Service{ServiceKey: ServiceKey{Family: INET6, FWMark: 1}, Scheduler: "rr", Netmask: 128}))
 			},
 			cmd: cmdNewService, flags: ack,
 			attrs: nest(cmdAttrService, attr(svcAttrAF, u16(10)), attr(svcAttrFWMark, u32(1)),
@@ -168,18 +168,18 @@ func TestRequestEncoding(t *testing.T) {
 		{
 			name: "update service",
 			call: func(c *Client) error {
-				return c.UpdateService(Service{ServiceKey: v4, Scheduler: "wrr", Netmask: 0xffffffff})
+				return c.Do(UpdateServiceRequest(Service{ServiceKey: v4, Scheduler: "wrr", Netmask: 0xffffffff}))
 			},
 			cmd: cmdSetService, flags: ack,
 			attrs: nest(cmdAttrService, append(append([][]byte(nil), v4attrs...),
 				attr(svcAttrSchedName, str("wrr")), attr(svcAttrFlags, u32(0), u32(0xffffffff)),
 				attr(svcAttrTimeout, u32(0)), attr(svcAttrNetmask, b32(0xffffffff)))...),
 		},
-		{name: "delete service IPv4", call: func(c *Client) error { return c.DeleteService(v4) },
+		{name: "delete service IPv4", call: func(c *Client) error { return c.Do(DeleteServiceRequest(v4)) },
 			cmd: cmdDelService, flags: ack, attrs: v4svc},
-		{name: "delete service IPv6", call: func(c *Client) error { return c.DeleteService(v6) },
+		{name: "delete service IPv6", call: func(c *Client) error { return c.Do(DeleteServiceRequest(v6)) },
 			cmd: cmdDelService, flags: ack, attrs: v6svc},
-		{name: "delete service fwmark", call: func(c *Client) error { return c.DeleteService(fw) },
+		{name: "delete service fwmark", call: func(c *Client) error { return c.Do(DeleteServiceRequest(fw)) },
 			cmd: cmdDelService, flags: ack, attrs: fwsvc},
 		{
 			name: "get service (netmask 0, like ipvsadm -L <service>)",
@@ -198,19 +198,19 @@ func TestRequestEncoding(t *testing.T) {
 			call: func(c *Client) error { _, err := c.Destinations(fw); return err },
 			cmd:  cmdGetDest, flags: dump, attrs: nest(cmdAttrService, fwattrs...),
 		},
-		{name: "new destination", call: func(c *Client) error { return c.NewDestination(v4, rs) },
+		{name: "new destination", call: func(c *Client) error { return c.Do(NewDestinationRequest(v4, rs)) },
 			cmd: cmdNewDest, flags: ack, attrs: cat(v4svc, rsNest)},
-		{name: "new destination mixed-family tunnel", call: func(c *Client) error { return c.NewDestination(v4, tun) },
+		{name: "new destination mixed-family tunnel", call: func(c *Client) error { return c.Do(NewDestinationRequest(v4, tun)) },
 			cmd: cmdNewDest, flags: ack, attrs: cat(v4svc, tunNest)},
-		{name: "update destination", call: func(c *Client) error { return c.UpdateDestination(v4, rs) },
+		{name: "update destination", call: func(c *Client) error { return c.Do(UpdateDestinationRequest(v4, rs)) },
 			cmd: cmdSetDest, flags: ack, attrs: cat(v4svc, rsNest)},
-		{name: "delete destination", call: func(c *Client) error { return c.DeleteDestination(v4, rs) },
+		{name: "delete destination", call: func(c *Client) error { return c.Do(DeleteDestinationRequest(v4, rs)) },
 			cmd: cmdDelDest, flags: ack, attrs: cat(v4svc, rsNest)},
 		{
 			name: "delete destination fwmark IPv6 service",
 			call: func(c *Client) error {
-				return c.DeleteDestination(ServiceKey{Family: INET6, FWMark: 3},
-					Destination{Addr: netip.MustParseAddr("2001:db8::9")})
+				return c.Do(DeleteDestinationRequest(ServiceKey{Family: INET6, FWMark: 3},
+					Destination{Addr: netip.MustParseAddr("2001:db8::9")}))
 			},
 			cmd: cmdDelDest, flags: ack,
 			attrs: cat(defaults([][]byte{attr(svcAttrAF, u16(10)), attr(svcAttrFWMark, u32(3))}, u32(128)),
@@ -223,8 +223,10 @@ func TestRequestEncoding(t *testing.T) {
 			cmd: cmdGetConfig, flags: ack},
 		{
 			name: "set timeouts, zeros included",
-			call: func(c *Client) error { return c.SetTimeouts(Timeouts{TCP: 900 * time.Second, UDP: 300 * time.Second}) },
-			cmd:  cmdSetConfig, flags: ack,
+			call: func(c *Client) error {
+				return c.Do(SetTimeoutsRequest(Timeouts{TCP: 900 * time.Second, UDP: 300 * time.Second}))
+			},
+			cmd: cmdSetConfig, flags: ack,
 			attrs: cat(attr(cmdAttrTimeoutTCP, u32(900)), attr(cmdAttrTimeoutTCPFin, u32(0)),
 				attr(cmdAttrTimeoutUDP, u32(300))),
 		},
@@ -234,7 +236,7 @@ func TestRequestEncoding(t *testing.T) {
 			cmd: cmdGetDaemon, flags: dump},
 		{
 			name: "start daemon minimal",
-			call: func(c *Client) error { return c.StartDaemon(Daemon{State: Master, Interface: "eth0"}) },
+			call: func(c *Client) error { return c.Do(StartDaemonRequest(Daemon{State: Master, Interface: "eth0"})) },
 			cmd:  cmdNewDaemon, flags: ack,
 			attrs: nest(cmdAttrDaemon, attr(daemonAttrState, u32(1)), attr(daemonAttrMcastIfn, str("eth0")),
 				attr(daemonAttrSyncID, u32(0))),
@@ -242,8 +244,8 @@ func TestRequestEncoding(t *testing.T) {
 		{
 			name: "start daemon IPv4 group and all options",
 			call: func(c *Client) error {
-				return c.StartDaemon(Daemon{State: Backup, Interface: "eth1", SyncID: 9, MaxLen: 1400,
-					Group: netip.MustParseAddr("224.0.0.82"), Port: 8849, TTL: 2})
+				return c.Do(StartDaemonRequest(Daemon{State: Backup, Interface: "eth1", SyncID: 9, MaxLen: 1400,
+					Group: netip.MustParseAddr("224.0.0.82"), Port: 8849, TTL: 2}))
 			},
 			cmd: cmdNewDaemon, flags: ack,
 			attrs: nest(cmdAttrDaemon, attr(daemonAttrState, u32(2)), attr(daemonAttrMcastIfn, str("eth1")),
@@ -254,8 +256,8 @@ func TestRequestEncoding(t *testing.T) {
 		{
 			name: "start daemon IPv6 group",
 			call: func(c *Client) error {
-				return c.StartDaemon(Daemon{State: Master, Interface: "eth0", SyncID: 1,
-					Group: netip.MustParseAddr("ff02::81"), TTL: 5})
+				return c.Do(StartDaemonRequest(Daemon{State: Master, Interface: "eth0", SyncID: 1,
+					Group: netip.MustParseAddr("ff02::81"), TTL: 5}))
 			},
 			cmd: cmdNewDaemon, flags: ack,
 			attrs: nest(cmdAttrDaemon, attr(daemonAttrState, u32(1)), attr(daemonAttrMcastIfn, str("eth0")),
@@ -265,15 +267,15 @@ func TestRequestEncoding(t *testing.T) {
 		{
 			name: "stop daemon",
 			call: func(c *Client) error {
-				return c.StopDaemon(Daemon{State: Backup, SyncID: 4, Group: netip.MustParseAddr("224.0.0.81"), TTL: 3})
+				return c.Do(StopDaemonRequest(Daemon{State: Backup, SyncID: 4, Group: netip.MustParseAddr("224.0.0.81"), TTL: 3}))
 			},
 			cmd: cmdDelDaemon, flags: ack,
 			attrs: nest(cmdAttrDaemon, attr(daemonAttrState, u32(2)), attr(daemonAttrMcastIfn, str("")),
 				attr(daemonAttrSyncID, u32(4))),
 		},
-		{name: "zero all", call: func(c *Client) error { return c.ZeroAll() }, cmd: cmdZero, flags: ack},
-		{name: "zero service", call: func(c *Client) error { return c.Zero(v6) }, cmd: cmdZero, flags: ack, attrs: v6svc},
-		{name: "flush", call: func(c *Client) error { return c.Flush() }, cmd: cmdFlush, flags: ack},
+		{name: "zero all", call: func(c *Client) error { return c.Do(ZeroAllRequest()) }, cmd: cmdZero, flags: ack},
+		{name: "zero service", call: func(c *Client) error { return c.Do(ZeroRequest(v6)) }, cmd: cmdZero, flags: ack, attrs: v6svc},
+		{name: "flush", call: func(c *Client) error { return c.Do(FlushRequest()) }, cmd: cmdFlush, flags: ack},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

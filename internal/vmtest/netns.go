@@ -61,7 +61,7 @@ func (n *NetNS) FlushIPVS() error {
 		return fmt.Errorf("flushing the namespace's IPVS table: %w", err)
 	}
 	defer c.Close()
-	if err := c.Flush(); err != nil {
+	if err := c.Do(ipvs.FlushRequest()); err != nil {
 		return fmt.Errorf("flushing the namespace's IPVS table: %w", err)
 	}
 	return nil

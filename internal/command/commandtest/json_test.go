@@ -421,8 +421,8 @@ func TestJSONServices(t *testing.T) {
 	// An IPv6 tunnelling server behind an IPv4 service, which the
 	// command line cannot ask for.
 	tcp80 := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
-	if err := e.c.NewDestination(tcp80, ipvs.Destination{Family: ipvs.INET6, Addr: netip.MustParseAddr("2001:db8::30"),
-		Port: 80, Method: ipvs.Tunnel, Weight: 1}); err != nil {
+	if err := e.c.Do(ipvs.NewDestinationRequest(tcp80, ipvs.Destination{Family: ipvs.INET6, Addr: netip.MustParseAddr("2001:db8::30"),
+		Port: 80, Method: ipvs.Tunnel, Weight: 1})); err != nil {
 		t.Fatal(err)
 	}
 	want := configWant()

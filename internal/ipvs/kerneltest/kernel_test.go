@@ -162,7 +162,7 @@ func TestServiceRoundTrip(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := dial(t)
-			must(t, c.NewService(tc.svc))
+			must(t, c.Do(ipvs.NewServiceRequest(tc.svc)))
 			want := reported(tc.svc)
 			got, err := c.Service(tc.svc.ServiceKey)
 			must(t, err)
@@ -186,7 +186,7 @@ func TestEverySchedulerLoads(t *testing.T) {
 	for i, sched := range []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"} {
 		key := tcp1
 		key.Port = uint16(1000 + i)
-		must(t, c.NewService(service(key, sched)))
+		must(t, c.Do(ipvs.NewServiceRequest(service(key, sched))))
 		got, err := c.Service(key)
 		must(t, err)
 		if got.Scheduler != sched {
@@ -198,15 +198,15 @@ func TestEverySchedulerLoads(t *testing.T) {
 func TestUpdateAndDeleteService(t *testing.T) {
 	c, _ := dial(t)
 	s := service(tcp1, "rr")
-	must(t, c.NewService(s))
+	must(t, c.Do(ipvs.NewServiceRequest(s)))
 	s.Scheduler, s.Flags, s.Timeout, s.Netmask = "wlc", ipvs.FlagPersistent, 600*time.Second, 0xffff0000
-	must(t, c.UpdateService(s))
+	must(t, c.Do(ipvs.UpdateServiceRequest(s)))
 	got, err := c.Service(tcp1)
 	must(t, err)
 	if diff := cmp.Diff(reported(s), got.Service, addrs); diff != "" {
 		t.Errorf("after UpdateService (-want +got):\n%s", diff)
 	}
-	must(t, c.DeleteService(tcp1))
+	must(t, c.Do(ipvs.DeleteServiceRequest(tcp1)))
 	if all, err := c.Services(); err != nil || len(all) != 0 {
 		t.Fatalf("after DeleteService: %v, %v", all, err)
 	}
@@ -214,7 +214,7 @@ func TestUpdateAndDeleteService(t *testing.T) {
 
 func TestServiceErrors(t *testing.T) {
 	c, _ := dial(t)
-	must(t, c.NewService(service(tcp1, "rr")))
+	must(t, c.Do(ipvs.NewServiceRequest(service(tcp1, "rr"))))
 	other := tcp1
 	other.Port = 81
 	for _, tc := range []struct {
@@ -223,18 +223,18 @@ func TestServiceErrors(t *testing.T) {
 		errno unix.Errno
 		is    error
 	}{
-		{"add existing", c.NewService(service(tcp1, "rr")), unix.EEXIST, os.ErrExist},
-		{"unknown scheduler", c.NewService(service(other, "nosuch")), unix.ENOENT, os.ErrNotExist},
-		{"unknown pe", func() error { s := service(other, "rr"); s.PE = "nosuch"; return c.NewService(s) }(), unix.ENOENT, os.ErrNotExist},
-		{"edit missing", c.UpdateService(service(other, "rr")), unix.ESRCH, nil},
-		{"edit unknown scheduler", c.UpdateService(service(tcp1, "nosuch")), unix.ENOENT, os.ErrNotExist},
-		{"delete missing", c.DeleteService(other), unix.ESRCH, nil},
+		{"add existing", c.Do(ipvs.NewServiceRequest(service(tcp1, "rr"))), unix.EEXIST, os.ErrExist},
+		{"unknown scheduler", c.Do(ipvs.NewServiceRequest(service(other, "nosuch"))), unix.ENOENT, os.ErrNotExist},
+		{"unknown pe", func() error { s := service(other, "rr"); s.PE = "nosuch"; return c.Do(ipvs.NewServiceRequest(s)) }(), unix.ENOENT, os.ErrNotExist},
+		{"edit missing", c.Do(ipvs.UpdateServiceRequest(service(other, "rr"))), unix.ESRCH, nil},
+		{"edit unknown scheduler", c.Do(ipvs.UpdateServiceRequest(service(tcp1, "nosuch"))), unix.ENOENT, os.ErrNotExist},
+		{"delete missing", c.Do(ipvs.DeleteServiceRequest(other)), unix.ESRCH, nil},
 		{"get missing", func() error { _, err := c.Service(other); return err }(), unix.ESRCH, nil},
-		{"zero missing", c.Zero(other), unix.ESRCH, nil},
+		{"zero missing", c.Do(ipvs.ZeroRequest(other)), unix.ESRCH, nil},
 		{"ipv6 netmask 129", func() error {
 			s := service(ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("2001:db8::1"), Port: 80}, "rr")
 			s.Netmask = 129
-			return c.NewService(s)
+			return c.Do(ipvs.NewServiceRequest(s))
 		}(), unix.EINVAL, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -296,8 +296,8 @@ func TestDestinationRoundTrip(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := dial(t)
-			must(t, c.NewService(tc.svc))
-			must(t, c.NewDestination(tc.svc.ServiceKey, tc.dest))
+			must(t, c.Do(ipvs.NewServiceRequest(tc.svc)))
+			must(t, c.Do(ipvs.NewDestinationRequest(tc.svc.ServiceKey, tc.dest)))
 			got, err := c.Destinations(tc.svc.ServiceKey)
 			must(t, err)
 			if len(got) != 1 {
@@ -308,13 +308,13 @@ func TestDestinationRoundTrip(t *testing.T) {
 			}
 			upd := tc.dest
 			upd.Weight, upd.UpperThreshold, upd.LowerThreshold = 7, 50, 5
-			must(t, c.UpdateDestination(tc.svc.ServiceKey, upd))
+			must(t, c.Do(ipvs.UpdateDestinationRequest(tc.svc.ServiceKey, upd)))
 			got, err = c.Destinations(tc.svc.ServiceKey)
 			must(t, err)
 			if diff := cmp.Diff(upd, got[0].Destination, addrs); diff != "" {
 				t.Errorf("after UpdateDestination (-want +got):\n%s", diff)
 			}
-			must(t, c.DeleteDestination(tc.svc.ServiceKey, upd))
+			must(t, c.Do(ipvs.DeleteDestinationRequest(tc.svc.ServiceKey, upd)))
 			if got, err := c.Destinations(tc.svc.ServiceKey); err != nil || len(got) != 0 {
 				t.Errorf("after DeleteDestination: %v, %v", got, err)
 			}
@@ -324,9 +324,9 @@ func TestDestinationRoundTrip(t *testing.T) {
 
 func TestDestinationErrors(t *testing.T) {
 	c, _ := dial(t)
-	must(t, c.NewService(service(tcp1, "rr")))
+	must(t, c.Do(ipvs.NewServiceRequest(service(tcp1, "rr"))))
 	d := ipvs.Destination{Family: ipvs.INET, Addr: v4("10.0.0.28"), Port: 80, Method: ipvs.Masquerade, Weight: 1}
-	must(t, c.NewDestination(tcp1, d))
+	must(t, c.Do(ipvs.NewDestinationRequest(tcp1, d)))
 	missingSvc := tcp1
 	missingSvc.Port = 81
 	other := d
@@ -336,23 +336,27 @@ func TestDestinationErrors(t *testing.T) {
 		err   error
 		errno unix.Errno
 	}{
-		{"add existing", c.NewDestination(tcp1, d), unix.EEXIST},
-		{"add to missing service", c.NewDestination(missingSvc, other), unix.ESRCH},
-		{"edit missing", c.UpdateDestination(tcp1, other), unix.ENOENT},
-		{"delete missing", c.DeleteDestination(tcp1, other), unix.ENOENT},
-		{"delete on missing service", c.DeleteDestination(missingSvc, d), unix.ESRCH},
-		{"lower above upper threshold", func() error { o := other; o.LowerThreshold, o.UpperThreshold = 10, 5; return c.NewDestination(tcp1, o) }(), unix.ERANGE},
-		{"weight above int32", func() error { o := other; o.Weight = 1 << 31; return c.NewDestination(tcp1, o) }(), unix.ERANGE},
-		{"not unicast", func() error { o := other; o.Addr = v4("224.0.0.1"); return c.NewDestination(tcp1, o) }(), unix.EINVAL},
+		{"add existing", c.Do(ipvs.NewDestinationRequest(tcp1, d)), unix.EEXIST},
+		{"add to missing service", c.Do(ipvs.NewDestinationRequest(missingSvc, other)), unix.ESRCH},
+		{"edit missing", c.Do(ipvs.UpdateDestinationRequest(tcp1, other)), unix.ENOENT},
+		{"delete missing", c.Do(ipvs.DeleteDestinationRequest(tcp1, other)), unix.ENOENT},
+		{"delete on missing service", c.Do(ipvs.DeleteDestinationRequest(missingSvc, d)), unix.ESRCH},
+		{"lower above upper threshold", func() error {
+			o := other
+			o.LowerThreshold, o.UpperThreshold = 10, 5
+			return c.Do(ipvs.NewDestinationRequest(tcp1, o))
+		}(), unix.ERANGE},
+		{"weight above int32", func() error { o := other; o.Weight = 1 << 31; return c.Do(ipvs.NewDestinationRequest(tcp1, o)) }(), unix.ERANGE},
+		{"not unicast", func() error { o := other; o.Addr = v4("224.0.0.1"); return c.Do(ipvs.NewDestinationRequest(tcp1, o)) }(), unix.EINVAL},
 		{"mixed family without tunnel", func() error {
 			o := other
 			o.Family, o.Addr = ipvs.INET6, netip.MustParseAddr("2001:db8::1")
-			return c.NewDestination(tcp1, o)
+			return c.Do(ipvs.NewDestinationRequest(tcp1, o))
 		}(), unix.EINVAL},
 		{"gue without port", func() error {
 			o := other
 			o.Method, o.TunnelType = ipvs.Tunnel, ipvs.TunnelGUE
-			return c.NewDestination(tcp1, o)
+			return c.Do(ipvs.NewDestinationRequest(tcp1, o))
 		}(), unix.EINVAL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -361,10 +365,10 @@ func TestDestinationErrors(t *testing.T) {
 			}
 		})
 	}
-	if !errors.Is(c.NewDestination(tcp1, d), os.ErrExist) {
+	if !errors.Is(c.Do(ipvs.NewDestinationRequest(tcp1, d)), os.ErrExist) {
 		t.Error("an existing destination does not match os.ErrExist")
 	}
-	if !errors.Is(c.DeleteDestination(tcp1, other), os.ErrNotExist) {
+	if !errors.Is(c.Do(ipvs.DeleteDestinationRequest(tcp1, other)), os.ErrNotExist) {
 		t.Error("a missing destination does not match os.ErrNotExist")
 	}
 }
@@ -377,8 +381,8 @@ func TestTimeouts(t *testing.T) {
 	if diff := cmp.Diff(want, got, addrs); diff != "" {
 		t.Errorf("default timeouts (-want +got):\n%s", diff)
 	}
-	must(t, c.SetTimeouts(ipvs.Timeouts{TCP: 100 * time.Second, TCPFin: 20 * time.Second, UDP: 30 * time.Second}))
-	must(t, c.SetTimeouts(ipvs.Timeouts{TCP: 0, TCPFin: 0, UDP: 45 * time.Second})) // 0 leaves a value unchanged
+	must(t, c.Do(ipvs.SetTimeoutsRequest(ipvs.Timeouts{TCP: 100 * time.Second, TCPFin: 20 * time.Second, UDP: 30 * time.Second})))
+	must(t, c.Do(ipvs.SetTimeoutsRequest(ipvs.Timeouts{TCP: 0, TCPFin: 0, UDP: 45 * time.Second}))) // 0 leaves a value unchanged
 	got, err = c.Timeouts()
 	must(t, err)
 	want = ipvs.Timeouts{TCP: 100 * time.Second, TCPFin: 20 * time.Second, UDP: 45 * time.Second}
@@ -391,10 +395,10 @@ func TestDaemons(t *testing.T) {
 	c, ns := dial(t)
 	sh(t, ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0")
 	master := ipvs.Daemon{State: ipvs.Master, Interface: "d0", SyncID: 5}
-	must(t, c.StartDaemon(master))
+	must(t, c.Do(ipvs.StartDaemonRequest(master)))
 	backup := ipvs.Daemon{State: ipvs.Backup, Interface: "d0", SyncID: 6, MaxLen: 1400,
 		Group: netip.MustParseAddr("239.1.2.3"), Port: 9000, TTL: 3}
-	must(t, c.StartDaemon(backup))
+	must(t, c.Do(ipvs.StartDaemonRequest(backup)))
 	got, err := c.Daemons()
 	must(t, err)
 	want := []ipvs.Daemon{
@@ -404,15 +408,15 @@ func TestDaemons(t *testing.T) {
 	if diff := cmp.Diff(want, got, addrs); diff != "" {
 		t.Errorf("Daemons (-want +got):\n%s", diff)
 	}
-	if err := c.StartDaemon(master); !errors.Is(err, unix.EEXIST) {
+	if err := c.Do(ipvs.StartDaemonRequest(master)); !errors.Is(err, unix.EEXIST) {
 		t.Errorf("starting a running master: %v, want EEXIST", err)
 	}
-	if err := c.StartDaemon(ipvs.Daemon{State: ipvs.Master, Interface: "nosuch0"}); err == nil {
+	if err := c.Do(ipvs.StartDaemonRequest(ipvs.Daemon{State: ipvs.Master, Interface: "nosuch0"})); err == nil {
 		t.Error("starting on a missing interface succeeded")
 	}
-	must(t, c.StopDaemon(ipvs.Daemon{State: ipvs.Master}))
-	must(t, c.StopDaemon(ipvs.Daemon{State: ipvs.Backup}))
-	if err := c.StopDaemon(ipvs.Daemon{State: ipvs.Master}); !errors.Is(err, unix.ESRCH) {
+	must(t, c.Do(ipvs.StopDaemonRequest(ipvs.Daemon{State: ipvs.Master})))
+	must(t, c.Do(ipvs.StopDaemonRequest(ipvs.Daemon{State: ipvs.Backup})))
+	if err := c.Do(ipvs.StopDaemonRequest(ipvs.Daemon{State: ipvs.Master})); !errors.Is(err, unix.ESRCH) {
 		t.Errorf("stopping a stopped master: %v, want ESRCH", err)
 	}
 	if got, err := c.Daemons(); err != nil || len(got) != 0 {
@@ -421,7 +425,7 @@ func TestDaemons(t *testing.T) {
 	// IPv6 multicast group.
 	v6 := ipvs.Daemon{State: ipvs.Master, Interface: "d0", SyncID: 1, Group: netip.MustParseAddr("ff02::81")}
 	sh(t, ns, "ip -6 addr add 2001:db8:9::1/64 dev d0")
-	must(t, c.StartDaemon(v6))
+	must(t, c.Do(ipvs.StartDaemonRequest(v6)))
 	got, err = c.Daemons()
 	must(t, err)
 	if len(got) != 1 || got[0].Group != v6.Group {
@@ -436,9 +440,9 @@ func TestStatsAndZero(t *testing.T) {
 	c, ns := dial(t)
 	sh(t, ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && ip addr add 10.9.9.9/32 dev lo")
 	key := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: v4("10.9.9.9"), Port: 80}
-	must(t, c.NewService(service(key, "rr")))
+	must(t, c.Do(ipvs.NewServiceRequest(service(key, "rr"))))
 	d := ipvs.Destination{Family: ipvs.INET, Addr: v4("10.9.0.2"), Port: 80, Method: ipvs.Masquerade, Weight: 1}
-	must(t, c.NewDestination(key, d))
+	must(t, c.Do(ipvs.NewDestinationRequest(key, d)))
 	sh(t, ns, "for i in 1 2 3; do timeout 2 nc 10.9.9.9 80 </dev/null; done; true")
 
 	// Each connection attempt is one SYN to an unreachable real server;
@@ -459,13 +463,13 @@ func TestStatsAndZero(t *testing.T) {
 		uint64(dests[0].ActiveConns+dests[0].InactiveConns) != st.Connections {
 		t.Fatalf("destination after %d connections: %+v", st.Connections, dests)
 	}
-	must(t, c.Zero(key))
+	must(t, c.Do(ipvs.ZeroRequest(key)))
 	svcs, err = c.Services()
 	must(t, err)
 	if svcs[0].Stats.Connections != 0 || svcs[0].Stats.PacketsIn != 0 {
 		t.Errorf("service stats after Zero: %+v", svcs[0].Stats)
 	}
-	must(t, c.ZeroAll())
+	must(t, c.Do(ipvs.ZeroAllRequest()))
 }
 
 func TestFlush(t *testing.T) {
@@ -473,10 +477,10 @@ func TestFlush(t *testing.T) {
 	for port := uint16(1); port <= 5; port++ {
 		k := tcp1
 		k.Port = port
-		must(t, c.NewService(service(k, "rr")))
-		must(t, c.NewDestination(k, ipvs.Destination{Addr: v4("10.0.0.28"), Port: port, Method: ipvs.Route, Weight: 1}))
+		must(t, c.Do(ipvs.NewServiceRequest(service(k, "rr"))))
+		must(t, c.Do(ipvs.NewDestinationRequest(k, ipvs.Destination{Addr: v4("10.0.0.28"), Port: port, Method: ipvs.Route, Weight: 1})))
 	}
-	must(t, c.Flush())
+	must(t, c.Do(ipvs.FlushRequest()))
 	if svcs, err := c.Services(); err != nil || len(svcs) != 0 {
 		t.Errorf("after Flush: %v, %v", svcs, err)
 	}
@@ -490,10 +494,10 @@ func TestLargeTable(t *testing.T) {
 	for i := 0; i < n; i++ {
 		k := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP,
 			Addr: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), Port: 80}
-		must(t, c.NewService(service(k, "rr")))
+		must(t, c.Do(ipvs.NewServiceRequest(service(k, "rr"))))
 		for j := 0; j < 2; j++ {
-			must(t, c.NewDestination(k, ipvs.Destination{Addr: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}),
-				Port: uint16(8000 + j), Method: ipvs.Masquerade, Weight: uint32(j + 1)}))
+			must(t, c.Do(ipvs.NewDestinationRequest(k, ipvs.Destination{Addr: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}),
+				Port: uint16(8000 + j), Method: ipvs.Masquerade, Weight: uint32(j + 1)})))
 		}
 	}
 	svcs, err := c.Services()
@@ -551,7 +555,7 @@ func unprivilegedChild() int {
 		fmt.Printf("Info as an unprivileged user: %v, want EPERM\n", err)
 		return 1
 	}
-	if err := c.NewService(service(tcp1, "rr")); !errors.Is(err, unix.EPERM) {
+	if err := c.Do(ipvs.NewServiceRequest(service(tcp1, "rr"))); !errors.Is(err, unix.EPERM) {
 		fmt.Printf("NewService as an unprivileged user: %v, want EPERM\n", err)
 		return 1
 	}
