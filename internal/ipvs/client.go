@@ -18,8 +18,9 @@ type Config struct {
 	NetNS int
 	// ReceiveBufferSize, if positive, sets the socket's receive buffer
 	// (SO_RCVBUF) in bytes; the kernel doubles it and keeps it between its
-	// minimum and net.core.rmem_max. 0 keeps the system's default. Tests set
-	// it small to make the kernel drop replies (ENOBUFS; see Batch).
+	// minimum and net.core.rmem_max. 0 asks for room for the replies of
+	// several batch windows. Tests set it small to make the kernel drop
+	// replies (ENOBUFS; see Batch).
 	ReceiveBufferSize int
 }
 
