@@ -47,6 +47,8 @@ export IPVSADM_VM_KERNEL := $(KERNEL)
 NEXT_KERNEL ?= linux-image-6.12.*+deb12-amd64
 NEXT_KERNEL_TESTS := ./internal/ipvs/kerneltest ./internal/difftest ./internal/service/servicetest
 
+# The test packages put this build of ours into the VM.
+test: export IPVSADM_TEST_BINARY := $(CURDIR)/bin/ipvsadm
 test: deps build
 	@bad=$$(gofmt -l cmd internal); if [ -n "$$bad" ]; then echo "not gofmt-formatted:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...

@@ -2,9 +2,9 @@ package difftest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,7 +18,7 @@ import (
 
 // Where things are inside the VM.
 const (
-	oursBin   = "/opt/ipvsadm-go/bin"  // our binary and its two links
+	oursBin   = vmtest.OursDir         // our binary and its two links
 	refBin    = "/opt/ipvsadm-ref/bin" // empty: the reference is /sbin/ipvsadm
 	reference = "/sbin/ipvsadm"
 )
@@ -26,71 +26,28 @@ const (
 // corpusDir is the corpus, relative to this package.
 var corpusDir = filepath.Join("..", "..", "testdata", "diff")
 
+// TestMain runs the tests in the VM, with a helper VM that runs half of
+// the corpus (see TestCorpus).
 func TestMain(m *testing.M) {
-	var opts []vmtest.Option
+	opts := []vmtest.Option{vmtest.WithHelperVM(caseRunner())}
 	if !vmtest.InGuest() {
-		dir, err := os.MkdirTemp("", "difftest-")
+		hosts, err := os.ReadFile(filepath.Join(corpusDir, "hosts"))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		status := func() int {
-			defer os.RemoveAll(dir)
-			build := buildOurs
-			if os.Getenv("IPVSADM_DIFF_SELFCHECK") == "1" {
-				build = linkReference
+		opts = append(opts, vmtest.WithDir(corpusDir), vmtest.WithData("/etc/hosts", hosts), vmtest.WithMemory(1536))
+		if os.Getenv("IPVSADM_DIFF_SELFCHECK") == "1" {
+			// The reference stands in for ours, to check that the corpus
+			// itself is deterministic: every case must then pass.
+			for _, name := range vmtest.Personalities {
+				opts = append(opts, vmtest.WithLink(oursBin+"/"+name, "/sbin/"+name))
 			}
-			bin, err := build(dir)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-			hosts, err := os.ReadFile(filepath.Join(corpusDir, "hosts"))
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-			opts = append(opts,
-				vmtest.WithFile(oursBin+"/ipvsadm", bin),
-				vmtest.WithFile(oursBin+"/ipvsadm-save", filepath.Join(dir, "ipvsadm-save")),
-				vmtest.WithFile(oursBin+"/ipvsadm-restore", filepath.Join(dir, "ipvsadm-restore")),
-				vmtest.WithDir(corpusDir),
-				vmtest.WithData("/etc/hosts", hosts),
-				vmtest.WithMemory(1536))
-			return vmtest.Main(m, opts...)
-		}()
-		os.Exit(status)
-	}
-	os.Exit(vmtest.Main(m))
-}
-
-// buildOurs builds cmd/ipvsadm statically into dir, with the save and
-// restore links beside it.
-func buildOurs(dir string) (string, error) {
-	bin := filepath.Join(dir, "ipvsadm")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/ipvsadm")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building ipvsadm: %v\n%s", err, out)
-	}
-	for _, l := range []string{"ipvsadm-save", "ipvsadm-restore"} {
-		if err := os.Symlink("ipvsadm", filepath.Join(dir, l)); err != nil {
-			return "", err
+		} else {
+			opts = append(opts, vmtest.WithOurs(oursBin))
 		}
 	}
-	return bin, nil
-}
-
-// linkReference stands the reference in for ours, to check that the
-// corpus itself is deterministic (IPVSADM_DIFF_SELFCHECK=1): every case
-// must then pass.
-func linkReference(dir string) (string, error) {
-	for _, l := range []string{"ipvsadm", "ipvsadm-save", "ipvsadm-restore"} {
-		if err := os.Symlink("/sbin/"+l, filepath.Join(dir, l)); err != nil {
-			return "", err
-		}
-	}
-	return filepath.Join(dir, "ipvsadm"), nil
+	os.Exit(vmtest.Main(m, opts...))
 }
 
 // result is what one step printed and how it ended.
@@ -118,35 +75,85 @@ const stateScript = reference + " -Sn; echo \"status $?\"; " + reference + " -L 
 const resetScript = reference + " -C; " + reference + " --set 900 120 300; " +
 	reference + " --stop-daemon master 2>/dev/null; " + reference + " --stop-daemon backup 2>/dev/null; true"
 
-func loadCorpus(t *testing.T) []Case {
+// readCorpus reads every case of the corpus.
+func readCorpus() ([]Case, error) {
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*.cases"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus in %s: %v", corpusDir, err)
+		return nil, fmt.Errorf("no corpus in %s: %v", corpusDir, err)
 	}
 	var all []Case
 	names := map[string]string{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		cases, err := ParseCases(filepath.Base(f), bytes.NewReader(data))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for _, c := range cases {
 			if prev, dup := names[c.Name]; dup {
-				t.Fatalf("case %s defined in %s and %s:%d", c.Name, prev, c.File, c.Line)
+				return nil, fmt.Errorf("case %s defined in %s and %s:%d", c.Name, prev, c.File, c.Line)
 			}
 			names[c.Name] = fmt.Sprintf("%s:%d", c.File, c.Line)
 		}
 		all = append(all, cases...)
 	}
-	return all
+	return all, nil
 }
 
+// caseRunner returns the helper VM's job: run the named case (execCase)
+// and return its outcome in JSON.
+func caseRunner() func(name string) []byte {
+	corpus := sync.OnceValues(func() (map[string]Case, error) {
+		cases, err := readCorpus()
+		byName := map[string]Case{}
+		for _, c := range cases {
+			byName[c.Name] = c
+		}
+		return byName, err
+	})
+	return func(name string) []byte {
+		cases, err := corpus()
+		c, ok := cases[name]
+		var o outcome
+		switch {
+		case err != nil:
+			o.Err = err.Error()
+		case !ok:
+			o.Err = "no case " + name
+		default:
+			o = execCase(c)
+		}
+		data, _ := json.Marshal(o)
+		return data
+	}
+}
+
+// TestCorpus runs every case of the corpus on both sides and compares
+// them. The cases run one after another: the kernel's service dump walks
+// one table shared by all namespaces and resumes by position, so a
+// listing in one namespace can repeat or miss a service while another
+// namespace adds or deletes services. A helper VM, with a kernel of its
+// own, takes cases from the end of the list meanwhile (vmtest.ShareJobs);
+// this test compares the outcomes of all cases, wherever they ran.
 func TestCorpus(t *testing.T) {
-	cases := loadCorpus(t)
+	cases, err := readCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runnable []string
+	for _, c := range cases {
+		if len(missingModules(c.Needs)) == 0 {
+			runnable = append(runnable, c.Name)
+		}
+	}
+	jobs, err := vmtest.ShareJobs(runnable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jobs.Close()
 	var (
 		mu                      sync.Mutex
 		passed, failed, skipped int
@@ -160,10 +167,6 @@ func TestCorpus(t *testing.T) {
 					mu.Unlock()
 					t.Skipf("this kernel has no %s", strings.Join(missing, ", "))
 				}
-				// No t.Parallel: the kernel's service dump walks one table
-				// shared by all namespaces and resumes by position, so a
-				// listing in one namespace can repeat or miss a service
-				// while another namespace adds or deletes services.
 				t.Cleanup(func() {
 					mu.Lock()
 					defer mu.Unlock()
@@ -173,7 +176,19 @@ func TestCorpus(t *testing.T) {
 						passed++
 					}
 				})
-				runCase(t, c)
+				t.Logf("%s:%d", c.File, c.Line)
+				data, err := jobs.Do(c.Name, func() []byte {
+					data, _ := json.Marshal(execCase(c))
+					return data
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var o outcome
+				if err := json.Unmarshal(data, &o); err != nil {
+					t.Fatalf("the outcome of the case: %v", err)
+				}
+				compare(t, c, o)
 			})
 		}
 	})
@@ -199,54 +214,96 @@ func missingModules(mods []string) []string {
 	return missing
 }
 
-// runCase runs c on both sides and compares them.
-func runCase(t *testing.T, c Case) {
-	t.Logf("%s:%d", c.File, c.Line)
-	var (
-		steps [2][]result
-		state [2]result
-	)
+// outcome is what a case did on both sides.
+type outcome struct {
+	Steps [2][]result // each step's result, reference first
+	State [2]result   // the final state each side left behind
+	// Err says why the case could not be run to its end.
+	Err string
+}
+
+// execCase runs c on both sides, each in a fresh namespace (or both in
+// one, with the table reset in between, for a same-ns case).
+func execCase(c Case) (o outcome) {
+	tmp, err := os.MkdirTemp("", "case-")
+	if err != nil {
+		return outcome{Err: err.Error()}
+	}
+	defer os.RemoveAll(tmp)
+	var made []*vmtest.NetNS
+	defer func() {
+		for _, ns := range made {
+			ns.FlushIPVS() // see vmtest.NewNetNS
+			ns.Close()
+		}
+	}()
+	fresh := func() (*vmtest.NetNS, error) {
+		ns, err := vmtest.CreateNetNS()
+		if err == nil {
+			made = append(made, ns)
+		}
+		return ns, err
+	}
 	var shared *vmtest.NetNS
 	if c.SameNamespace {
-		shared = vmtest.NewNetNS(t)
+		if shared, err = fresh(); err != nil {
+			return outcome{Err: err.Error()}
+		}
 	}
 	for i, s := range sides {
 		ns := shared
 		if ns == nil || i == 0 {
 			if ns == nil {
-				ns = vmtest.NewNetNS(t)
+				if ns, err = fresh(); err != nil {
+					return outcome{Err: err.Error()}
+				}
 			}
 			for _, setup := range c.Setup {
-				if r, err := s.run(ns, t.TempDir(), setup); err != nil || r.Status != 0 {
-					t.Fatalf("setup %q: %v %v", setup, err, r)
+				dir, err := os.MkdirTemp(tmp, "")
+				if err != nil {
+					return outcome{Err: err.Error()}
+				}
+				if r, err := s.run(ns, dir, setup); err != nil || r.Status != 0 {
+					return outcome{Err: fmt.Sprintf("setup %q: %v %v", setup, err, r)}
 				}
 			}
 		}
-		dir := t.TempDir()
+		dir, err := os.MkdirTemp(tmp, "")
+		if err != nil {
+			return outcome{Err: err.Error()}
+		}
 		for _, step := range c.Steps {
 			r, err := s.run(ns, dir, step)
 			if err != nil {
-				t.Fatalf("%s: step %q: %v", s.name, step, err)
+				return outcome{Err: fmt.Sprintf("%s: step %q: %v", s.name, step, err)}
 			}
-			steps[i] = append(steps[i], r)
+			o.Steps[i] = append(o.Steps[i], r)
 		}
-		var err error
-		if state[i], err = s.run(ns, dir, stateScript); err != nil {
-			t.Fatalf("%s: reading the final state: %v", s.name, err)
+		if o.State[i], err = s.run(ns, dir, stateScript); err != nil {
+			return outcome{Err: fmt.Sprintf("%s: reading the final state: %v", s.name, err)}
 		}
 		if shared != nil {
 			if _, err := s.run(ns, dir, resetScript); err != nil {
-				t.Fatalf("reset: %v", err)
+				return outcome{Err: fmt.Sprintf("reset: %v", err)}
 			}
 		}
 	}
+	return o
+}
+
+// compare fails the test where the two sides of o differ.
+func compare(t *testing.T, c Case, o outcome) {
+	t.Helper()
+	if o.Err != "" {
+		t.Fatal(o.Err)
+	}
 	for j, step := range c.Steps {
-		if ref, ours := steps[0][j], steps[1][j]; ref != ours {
+		if ref, ours := o.Steps[0][j], o.Steps[1][j]; ref != ours {
 			t.Errorf("step %d differs: %s\n--- reference:\n%s\n--- ours:\n%s\n%s", j+1, step, ref, ours, lineDiff(ref, ours))
 		}
 	}
-	if state[0] != state[1] {
-		t.Errorf("final state differs:\n--- reference:\n%s\n--- ours:\n%s", state[0].Stdout, state[1].Stdout)
+	if o.State[0] != o.State[1] {
+		t.Errorf("final state differs:\n--- reference:\n%s\n--- ours:\n%s", o.State[0].Stdout, o.State[1].Stdout)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // must land.
 func TestConcurrentRestores(t *testing.T) {
 	const writers, services = 4, 400
-	s := seed(t)
+	s := vmtest.Seed(t)
 	g := gen{r: rand.New(rand.NewPCG(s, 2<<32)), tunnel: 0.2}
 	rs := newRuleSet() // one set of keys, so the parts are disjoint
 	for i := 0; i < 2*writers*services; i++ {
@@ -85,7 +85,7 @@ var listings = [][]string{{"-Ln"}, {"-Ln", "--stats"}, {"-Lnc"}, {"-Sn"}}
 // for the reference as for ours. How often that happened is logged.
 func TestListingDuringChanges(t *testing.T) {
 	rounds := *roundsFlag
-	s := seed(t)
+	s := vmtest.Seed(t)
 	g := gen{r: rand.New(rand.NewPCG(s, 3<<32)), tunnel: 0.3}
 	rs := newRuleSet()
 	var base, churn []*service

@@ -17,7 +17,7 @@ import (
 // byte (which reads the table its own way, a dump per service).
 func TestLargeRestore(t *testing.T) {
 	const services, dests = 10000, 9
-	s := seed(t)
+	s := vmtest.Seed(t)
 	g := gen{r: rand.New(rand.NewPCG(s, 1<<32)), tunnel: 0.01}
 	rs := newRuleSet()
 	for i := 0; i < services; i++ {

@@ -9,11 +9,9 @@
 package robusttest
 
 import (
-	"flag"
+	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,62 +22,27 @@ import (
 
 // Where things are inside the VM.
 const (
-	oursDir     = "/opt/ipvsadm-go/bin" // our binary and its two links
+	oursDir     = vmtest.OursDir // our binary and its two links
 	ours        = oursDir + "/ipvsadm"
 	oursRestore = oursDir + "/ipvsadm-restore"
 	reference   = "/sbin/ipvsadm" // Debian's ipvsadm 1.31: the judge
 )
 
-var seedFlag = flag.Uint64("robust.seed", 0, "seed of the random rule sets (0: from the clock; the seed in use is logged)")
-
-// seed returns the seed of this run.
-func seed(t *testing.T) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -args -robust.seed=%d)", s, s)
-	return s
-}
-
+// TestMain runs the tests in the VM, with a helper VM that runs half of
+// TestRoundTrip's batches.
 func TestMain(m *testing.M) {
-	if vmtest.InGuest() {
-		os.Exit(vmtest.Main(m))
-	}
-	dir, err := os.MkdirTemp("", "robusttest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	status := 1
-	if err := buildOurs(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		status = vmtest.Main(m,
-			vmtest.WithFile(ours, filepath.Join(dir, "ipvsadm")),
-			vmtest.WithFile(oursDir+"/ipvsadm-save", filepath.Join(dir, "ipvsadm-save")),
-			vmtest.WithFile(oursRestore, filepath.Join(dir, "ipvsadm-restore")),
-			vmtest.WithMemory(2048),
-		)
-	}
-	os.RemoveAll(dir)
-	os.Exit(status)
+	os.Exit(vmtest.Main(m, vmtest.WithOurs(oursDir), vmtest.WithMemory(2048), vmtest.WithHelperVM(runBatch)))
 }
 
-// buildOurs builds cmd/ipvsadm statically into dir, with the save and
-// restore links beside it.
-func buildOurs(dir string) error {
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "ipvsadm"), "../../cmd/ipvsadm")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building ipvsadm: %v\n%s", err, out)
+// runBatch is the helper VM's job: the batch of TestRoundTrip that name
+// names.
+func runBatch(name string) []byte {
+	b, err := parseBatch(name)
+	if err != nil {
+		data, _ := json.Marshal(batchOutput{Err: fmt.Sprintf("job %q: %v", name, err)})
+		return data
 	}
-	for _, l := range []string{"ipvsadm-save", "ipvsadm-restore"} {
-		if err := os.Symlink("ipvsadm", filepath.Join(dir, l)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return b.run()
 }
 
 // env is the environment of every process the tests start.

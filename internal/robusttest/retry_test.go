@@ -47,7 +47,7 @@ func (b *interrupting) Destinations(k ipvs.ServiceKey) ([]ipvs.DestinationEntry,
 func TestListingRetriesInterruptedDumps(t *testing.T) {
 	ns := vmtest.NewNetNS(t)
 	dir := t.TempDir()
-	g := gen{r: rand.New(rand.NewPCG(seed(t), 4<<32)), tunnel: 0.3}
+	g := gen{r: rand.New(rand.NewPCG(vmtest.Seed(t), 4<<32)), tunnel: 0.3}
 	rs := newRuleSet()
 	for i := 0; i < 5; i++ {
 		g.addServiceWithDests(rs, 2)

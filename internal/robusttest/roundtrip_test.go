@@ -1,10 +1,12 @@
 package robusttest
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,21 +52,43 @@ func roundTripScript(i int) string {
 // lists exactly the rules of the file, equals the reference's save of the
 // same table byte for byte, and survives a clear and a restore of itself
 // unchanged; the thresholds, which a save leaves out, are all in the
-// table. Sets run batchSize at a time in a fresh namespace.
+// table. Sets run batchSize at a time in a fresh namespace; a helper VM
+// runs batches from the end meanwhile (vmtest.ShareJobs), and this test
+// checks the outputs of all of them.
 func TestRoundTrip(t *testing.T) {
-	s := seed(t)
+	s := vmtest.Seed(t)
 	start := time.Now()
-	lines, failed := 0, 0
+	var names []string
 	for first := 0; first < *setsFlag; first += batchSize {
-		var sets []*ruleSet
-		for i := first; i < min(first+batchSize, *setsFlag); i++ {
-			sets = append(sets, randomRuleSet(rand.New(rand.NewPCG(s, uint64(i))), 8, 4))
-			lines += sets[len(sets)-1].lines()
+		names = append(names, batch{seed: s, first: first, n: min(batchSize, *setsFlag-first)}.String())
+	}
+	jobs, err := vmtest.ShareJobs(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jobs.Close()
+	lines, failed := 0, 0
+	for _, name := range names {
+		b, _ := parseBatch(name)
+		sets := b.sets()
+		for _, rs := range sets {
+			lines += rs.lines()
 		}
-		for k, ok := range roundTrips(t, first, sets) {
+		data, err := jobs.Do(name, func() []byte { return b.run() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out batchOutput
+		if err := json.Unmarshal(data, &out); err != nil {
+			t.Fatalf("the outputs of sets %d to %d: %v", b.first, b.first+b.n-1, err)
+		}
+		if out.Err != "" {
+			t.Fatalf("sets %d to %d: %s", b.first, b.first+b.n-1, out.Err)
+		}
+		for k, ok := range checkRoundTrips(t, b.first, sets, out.Files) {
 			if !ok {
 				failed++
-				t.Errorf("set %d of seed %d failed (rerun with -args -robust.seed=%d); its rules file:\n%s", first+k, s, s, sets[k].file())
+				t.Errorf("set %d of seed %d failed (rerun with %s=%d); its rules file:\n%s", b.first+k, s, vmtest.SeedEnv, s, sets[k].file())
 			}
 		}
 		if failed >= 3 {
@@ -74,28 +98,101 @@ func TestRoundTrip(t *testing.T) {
 	t.Logf("%d rule sets, %d lines in all, in %s", *setsFlag, lines, time.Since(start).Round(time.Second))
 }
 
-// roundTrips runs the sets numbered from first in one fresh namespace and
-// reports which passed.
-func roundTrips(t *testing.T, first int, sets []*ruleSet) []bool {
-	t.Helper()
+// batch is the rule sets numbered first to first+n-1 of a seed, which
+// share one namespace and one script.
+type batch struct {
+	seed     uint64
+	first, n int
+}
+
+// String names the batch as a job for the helper VM.
+func (b batch) String() string { return fmt.Sprintf("%d %d %d", b.seed, b.first, b.n) }
+
+func parseBatch(name string) (batch, error) {
+	var b batch
+	_, err := fmt.Sscanf(name, "%d %d %d", &b.seed, &b.first, &b.n)
+	return b, err
+}
+
+// sets returns the batch's random rule sets.
+func (b batch) sets() []*ruleSet {
+	var sets []*ruleSet
+	for i := b.first; i < b.first+b.n; i++ {
+		sets = append(sets, randomRuleSet(rand.New(rand.NewPCG(b.seed, uint64(i))), 8, 4))
+	}
+	return sets
+}
+
+// batchOutput is what the script of a batch wrote: the files of
+// roundTripScript by name, or why it could not run.
+type batchOutput struct {
+	Files map[string]string
+	Err   string
+}
+
+// run runs the batch's script in a fresh namespace and returns its
+// batchOutput in JSON.
+func (b batch) run() []byte {
+	out := batchOutput{Files: map[string]string{}}
+	if err := b.runInto(out.Files); err != nil {
+		out.Err = err.Error()
+	}
+	data, _ := json.Marshal(out)
+	return data
+}
+
+func (b batch) runInto(files map[string]string) error {
 	ns, err := vmtest.CreateNetNS()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer ns.Close()
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp("", "roundtrip-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
 	var script strings.Builder
-	for k, rs := range sets {
-		writeFile(t, filepath.Join(dir, fmt.Sprint("rules.", first+k)), rs.file())
-		script.WriteString(roundTripScript(first + k))
+	for k, rs := range b.sets() {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprint("rules.", b.first+k)), []byte(rs.file()), 0o644); err != nil {
+			return err
+		}
+		script.WriteString(roundTripScript(b.first + k))
 	}
 	script.WriteString("true\n")
-	run(t, ns, dir, 5*time.Minute, script.String())
+	r, err := ns.Exec(5*time.Minute, env, dir, "/bin/bash", "-c", script.String())
+	if err != nil {
+		return fmt.Errorf("%v\nscript:\n%s\n%s", err, script.String(), r)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		files[e.Name()] = string(data)
+	}
+	return nil
+}
 
+// checkRoundTrips checks the outputs of the sets numbered from first and
+// reports which passed.
+func checkRoundTrips(t *testing.T, first int, sets []*ruleSet, files map[string]string) []bool {
+	t.Helper()
 	results := make([]bool, len(sets))
 	for k, rs := range sets {
 		i := first + k
-		file := func(name string) string { return readFile(t, filepath.Join(dir, fmt.Sprint(name, ".", i))) }
+		file := func(name string) string {
+			t.Helper()
+			f, ok := files[fmt.Sprint(name, ".", i)]
+			if !ok {
+				t.Fatalf("set %d: no file %s", i, name)
+			}
+			return f
+		}
 		ok := true
 		fail := func(format string, args ...any) {
 			t.Helper()

@@ -212,3 +212,21 @@ func (n *NetNS) Exec(timeout time.Duration, env []string, dir, name string, args
 	}
 	return r, nil
 }
+
+// GuestPath is the PATH of the guest's processes, as the VM's /init sets it.
+const GuestPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Sh runs a busybox sh script inside the namespace, with PATH set to
+// GuestPath, and fails the test unless it exits 0 within two minutes. It
+// returns what the script printed on standard output.
+func (n *NetNS) Sh(t testing.TB, script string) string {
+	t.Helper()
+	r, err := n.Exec(2*time.Minute, []string{"PATH=" + GuestPath, "HOME=/root"}, "", "/bin/sh", "-c", script)
+	if err != nil {
+		t.Fatalf("sh -c %q: %v\n%s", script, err, r)
+	}
+	if r.Status != 0 {
+		t.Fatalf("sh -c %q: %s", script, r)
+	}
+	return r.Stdout
+}

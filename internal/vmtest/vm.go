@@ -31,11 +31,18 @@ type VM struct {
 	Files map[string]string
 	// Data are extra files for the guest given by content.
 	Data map[string][]byte
+	// Links are symbolic links in the guest, keyed by their path, with
+	// their target as value.
+	Links map[string]string
 	// Script is run by busybox sh as the guest's only job; its standard
 	// output and error reach Output.
 	Script string
 	// Output receives the script's output (default os.Stdout).
 	Output io.Writer
+	// Control, if set, receives the control lines the guest writes (see
+	// share.go) instead of Output, with a writer to answer on: what it
+	// writes, the guest reads on the serial port of its output.
+	Control func(line string, answer io.Writer)
 	// Timeout bounds the whole boot (default 30 minutes).
 	Timeout time.Duration
 	// MemoryMB is the guest's memory (default 1024).
@@ -45,10 +52,16 @@ type VM struct {
 	CPUs int
 	// Log receives progress messages (default: discarded).
 	Log func(format string, args ...any)
+
+	oursDir   string                   // see WithOurs
+	helperJob func(name string) []byte // see WithHelperVM
 }
 
 // Run boots the VM, runs the script and returns its exit status.
-func (vm *VM) Run() (int, error) {
+func (vm *VM) Run() (int, error) { return vm.RunContext(context.Background()) }
+
+// RunContext is Run, stopping the VM when ctx is done.
+func (vm *VM) RunContext(ctx context.Context) (int, error) {
 	logf := vm.Log
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -81,7 +94,7 @@ func (vm *VM) Run() (int, error) {
 	}
 	console := filepath.Join(dir, "console.log")
 
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64",
 		"-accel", "tcg", "-cpu", "max", "-smp", strconv.Itoa(cpus), "-m", strconv.Itoa(mem),
@@ -98,11 +111,21 @@ func (vm *VM) Run() (int, error) {
 	}
 	var qemuErr bytes.Buffer
 	cmd.Stderr = &qemuErr
+	var answer io.Writer
+	if vm.Control != nil {
+		if answer, err = cmd.StdinPipe(); err != nil {
+			return 0, fmt.Errorf("vmtest: %w", err)
+		}
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("vmtest: starting qemu: %w", err)
 	}
-	status, found := copyOutput(out, stdout)
+	var control func(string)
+	if vm.Control != nil {
+		control = func(line string) { vm.Control(line, answer) }
+	}
+	status, found := copyOutput(out, control, stdout)
 	waitErr := cmd.Wait()
 	logf("vmtest: VM ran for %s", time.Since(start).Round(time.Millisecond))
 	if found {
@@ -113,20 +136,26 @@ func (vm *VM) Run() (int, error) {
 		tail = tail[len(tail)-4000:]
 	}
 	reason := fmt.Sprint(waitErr)
-	if ctx.Err() != nil {
+	switch ctx.Err() {
+	case context.DeadlineExceeded:
 		reason = fmt.Sprintf("timed out after %s", timeout)
+	case context.Canceled:
+		reason = "stopped"
 	}
 	return 0, fmt.Errorf("vmtest: the VM stopped without reporting a result (%s)\nqemu: %s\nconsole tail:\n%s",
 		reason, qemuErr.String(), tail)
 }
 
 // copyOutput copies the guest's output to w until the exit marker and
-// returns the status the marker reports.
-func copyOutput(w io.Writer, r io.Reader) (status int, found bool) {
+// returns the status the marker reports. Control lines go to control.
+func copyOutput(w io.Writer, control func(string), r io.Reader) (status int, found bool) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, err := br.ReadString('\n')
-		if i := strings.Index(line, exitMarker); i >= 0 {
+		if i := strings.Index(line, controlMarker); i >= 0 && control != nil && err == nil {
+			io.WriteString(w, line[:i])
+			control(strings.TrimSuffix(line[i+len(controlMarker):], "\n"))
+		} else if i := strings.Index(line, exitMarker); i >= 0 {
 			io.WriteString(w, line[:i])
 			n, convErr := strconv.Atoi(strings.TrimSpace(line[i+len(exitMarker):]))
 			if convErr == nil {
@@ -168,6 +197,9 @@ func (vm *VM) writeInitrd(name string) error {
 	cw.file("/etc/group", 0o644, []byte("root:x:0:\n"))
 	for g, data := range vm.Data {
 		cw.file(g, 0o755, data)
+	}
+	for g, target := range vm.Links {
+		cw.symlink(g, target)
 	}
 	if err := cw.close(); err != nil {
 		f.Close()

@@ -27,58 +27,26 @@ import (
 // oursDir is where our binary and its two links are in the VM: not on
 // PATH, so that the reference scripts (which call "ipvsadm") never run
 // ours.
-const oursDir = "/opt/ipvsadm-go/sbin"
+const oursDir = vmtest.OursDir
 
 // completionFile is where the bash completion is in the VM.
 const completionFile = "/opt/ipvsadm-go/ipvsadm.bash"
 
 // guestEnv is the environment of every process the tests start.
-var guestEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LC_ALL=C"}
+var guestEnv = []string{"PATH=" + vmtest.GuestPath, "HOME=/root", "LC_ALL=C"}
 
 func TestMain(m *testing.M) {
-	if vmtest.InGuest() {
-		os.Exit(vmtest.Main(m))
-	}
-	dir, err := os.MkdirTemp("", "clitest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	status := 1
-	if opts, err := build(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		status = vmtest.Main(m, opts...)
-	}
-	os.RemoveAll(dir)
-	os.Exit(status)
-}
-
-// build builds ipvsadm into dir, with its two links, and returns the
-// options that put them into the VM under oursDir, and the bash
-// completion at completionFile.
-func build(dir string) ([]vmtest.Option, error) {
-	root, err := service.ModuleRoot()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "ipvsadm"), "./cmd/ipvsadm")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building ipvsadm: %v\n%s", err, out)
-	}
-	opts := []vmtest.Option{
-		vmtest.WithFile(oursDir+"/ipvsadm", filepath.Join(dir, "ipvsadm")),
-		vmtest.WithFile(completionFile, filepath.Join(root, "cmd/ipvsadm/completion/ipvsadm.bash")),
-	}
-	for _, l := range []string{"ipvsadm-save", "ipvsadm-restore"} {
-		if err := os.Symlink("ipvsadm", filepath.Join(dir, l)); err != nil {
-			return nil, err
+	var opts []vmtest.Option
+	if !vmtest.InGuest() {
+		root, err := service.ModuleRoot()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
 		}
-		opts = append(opts, vmtest.WithFile(oursDir+"/"+l, filepath.Join(dir, l)))
+		opts = append(opts, vmtest.WithOurs(oursDir),
+			vmtest.WithFile(completionFile, filepath.Join(root, "cmd/ipvsadm/completion/ipvsadm.bash")))
 	}
-	return opts, nil
+	os.Exit(vmtest.Main(m, opts...))
 }
 
 // program is a binary to run and the name it is called by (argv[0]).
@@ -131,12 +99,6 @@ func (p program) must(t testing.TB, ns *vmtest.NetNS, stdin string, args ...stri
 		t.Fatalf("%s %s: %v", p.argv0, strings.Join(args, " "), r)
 	}
 	return r.Stdout
-}
-
-// sh runs a busybox sh script in ns and fails the test unless it succeeds.
-func sh(t testing.TB, ns *vmtest.NetNS, script string) string {
-	t.Helper()
-	return program{"/bin/sh", "sh"}.must(t, ns, "", "-c", script)
 }
 
 // table is ns's table as the reference "ipvsadm -Sn" saves it.

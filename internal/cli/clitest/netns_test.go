@@ -161,7 +161,7 @@ func TestNetnsProcTables(t *testing.T) {
 		{x, "10.9.9.9", "10.9.9.1/24", []string{"10.9.9.10", "10.9.9.11"}},
 		{caller, "10.8.8.8", "10.8.8.1/24", []string{"10.8.8.20", "10.8.8.21", "10.8.8.22"}},
 	} {
-		sh(t, ns.ns, "ip link add d0 type dummy && ip addr add "+ns.subnet+" dev d0 && ip link set d0 up")
+		ns.ns.Sh(t, "ip link add d0 type dummy && ip addr add "+ns.subnet+" dev d0 && ip link set d0 up")
 		rules := "-A -t 10.0.0.1:80 -s rr\n-A -u " + ns.vip + ":5000 -s rr\n"
 		for i, s := range ns.servers {
 			rules += fmt.Sprintf("-a -t 10.0.0.1:80 -r %s:80 -m -w %d\n", s, i+1)

@@ -37,7 +37,7 @@ func both(t *testing.T, fn func(t *testing.T, dir string, p program)) {
 // "ipvsadm", "ipvsadm-save" and "ipvsadm-restore" are that side's).
 func shell(t *testing.T, ns *vmtest.NetNS, dir, script string) vmtest.Result {
 	t.Helper()
-	env := append([]string{"PATH=" + dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, guestEnv[1:]...)
+	env := append([]string{"PATH=" + dir + ":" + vmtest.GuestPath}, guestEnv[1:]...)
 	r, err := ns.Exec(2*time.Minute, env, "", "/bin/sh", "-c", script)
 	if err != nil {
 		t.Fatalf("%s: %v (%v)", script, err, r)

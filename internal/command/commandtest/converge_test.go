@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -110,9 +109,7 @@ func traffic(t *testing.T, c *ipvs.Client, ns *vmtest.NetNS) (ipvs.Stats, []ipvs
 	t.Helper()
 	script := "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && ip addr add 10.9.9.9/32 dev lo && " +
 		"for i in 1 2 3 4; do timeout 2 nc 10.9.9.9 80 </dev/null; done; true"
-	if out, err := runIn(ns, script); err != nil {
-		t.Fatalf("traffic: %v\n%s", err, out)
-	}
+	ns.Sh(t, script)
 	return counters(t, c)
 }
 
@@ -128,14 +125,6 @@ func counters(t *testing.T, c *ipvs.Client) (ipvs.Stats, []ipvs.DestinationEntry
 		t.Fatal(err)
 	}
 	return s.Stats, d
-}
-
-func runIn(ns *vmtest.NetNS, script string) (string, error) {
-	cmd := exec.Command("sh", "-c", script)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := ns.Run(cmd)
-	return out.String(), err
 }
 
 // TestConverge turns one table into another: the result is what a plain

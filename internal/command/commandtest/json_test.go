@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"sort"
 	"strconv"
@@ -507,18 +506,6 @@ func hasArg(args []string, s string) bool {
 	return false
 }
 
-// nsShell runs a busybox shell script inside ns.
-func nsShell(t *testing.T, ns *vmtest.NetNS, script string) string {
-	t.Helper()
-	cmd := exec.Command("sh", "-c", script)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := ns.Run(cmd); err != nil {
-		t.Fatalf("%s: %v\n%s", script, err, out.String())
-	}
-	return out.String()
-}
-
 // TestJSONTraffic sends real traffic through NAT services (IPv4 and
 // IPv6) inside the namespace, then checks the counters of --stats and
 // --rate and the connection table of -Lc against the kernel and the
@@ -530,11 +517,11 @@ func TestJSONTraffic(t *testing.T) {
 -A -t [2001:db8:99::9]:80 -s rr
 -a -t [2001:db8:99::9]:80 -r [2001:db8:9::2]:80 -m
 `)
-	nsShell(t, e.ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && ip addr add 10.9.9.9/32 dev lo && "+
+	e.ns.Sh(t, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && ip addr add 10.9.9.9/32 dev lo && "+
 		"ip -6 addr add 2001:db8:9::1/64 dev d0 && ip -6 addr add 2001:db8:99::9/128 dev lo")
 	// Each attempt is a SYN to a real server behind a dummy interface:
 	// connections, packets and bytes in, nothing back.
-	nsShell(t, e.ns, "for i in 1 2 3 4; do timeout 2 nc 10.9.9.9 80 </dev/null; done; "+
+	e.ns.Sh(t, "for i in 1 2 3 4; do timeout 2 nc 10.9.9.9 80 </dev/null; done; "+
 		"for i in 1 2; do timeout 2 nc 2001:db8:99::9 80 </dev/null; done; true")
 
 	// -Lc first, before the connections expire.
@@ -640,7 +627,7 @@ func TestJSONTimeoutAndDaemon(t *testing.T) {
 	if dd.Schema != jsonlist.SchemaDaemons || dd.Version != 1 || dd.Daemons == nil || len(dd.Daemons) != 0 {
 		t.Errorf("no daemons: %+v", dd)
 	}
-	nsShell(t, e.ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0")
+	e.ns.Sh(t, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0")
 	for _, args := range [][]string{
 		{"--start-daemon", "master", "--mcast-interface", "d0", "--syncid", "5"},
 		{"--start-daemon", "backup", "--mcast-interface", "d0", "--syncid", "6", "--sync-maxlen", "1400",

@@ -40,18 +40,6 @@ func dial(t *testing.T) (*ipvs.Client, *vmtest.NetNS) {
 	return c, ns
 }
 
-// sh runs a busybox shell command inside ns.
-func sh(t *testing.T, ns *vmtest.NetNS, script string) string {
-	t.Helper()
-	cmd := exec.Command("sh", "-c", script)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := ns.Run(cmd); err != nil {
-		t.Fatalf("%s: %v\n%s", script, err, out.String())
-	}
-	return out.String()
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -393,7 +381,7 @@ func TestTimeouts(t *testing.T) {
 
 func TestDaemons(t *testing.T) {
 	c, ns := dial(t)
-	sh(t, ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0")
+	ns.Sh(t, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0")
 	master := ipvs.Daemon{State: ipvs.Master, Interface: "d0", SyncID: 5}
 	must(t, c.Do(ipvs.StartDaemonRequest(master)))
 	backup := ipvs.Daemon{State: ipvs.Backup, Interface: "d0", SyncID: 6, MaxLen: 1400,
@@ -424,7 +412,7 @@ func TestDaemons(t *testing.T) {
 	}
 	// IPv6 multicast group.
 	v6 := ipvs.Daemon{State: ipvs.Master, Interface: "d0", SyncID: 1, Group: netip.MustParseAddr("ff02::81")}
-	sh(t, ns, "ip -6 addr add 2001:db8:9::1/64 dev d0")
+	ns.Sh(t, "ip -6 addr add 2001:db8:9::1/64 dev d0")
 	must(t, c.Do(ipvs.StartDaemonRequest(v6)))
 	got, err = c.Daemons()
 	must(t, err)
@@ -438,12 +426,12 @@ func TestDaemons(t *testing.T) {
 // the counters the kernel reports, then zeroes them.
 func TestStatsAndZero(t *testing.T) {
 	c, ns := dial(t)
-	sh(t, ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && ip addr add 10.9.9.9/32 dev lo")
+	ns.Sh(t, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && ip addr add 10.9.9.9/32 dev lo")
 	key := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: v4("10.9.9.9"), Port: 80}
 	must(t, c.Do(ipvs.NewServiceRequest(service(key, "rr"))))
 	d := ipvs.Destination{Family: ipvs.INET, Addr: v4("10.9.0.2"), Port: 80, Method: ipvs.Masquerade, Weight: 1}
 	must(t, c.Do(ipvs.NewDestinationRequest(key, d)))
-	sh(t, ns, "for i in 1 2 3; do timeout 2 nc 10.9.9.9 80 </dev/null; done; true")
+	ns.Sh(t, "for i in 1 2 3; do timeout 2 nc 10.9.9.9 80 </dev/null; done; true")
 
 	// Each connection attempt is one SYN to an unreachable real server;
 	// under emulation an attempt may not get its SYN out before the

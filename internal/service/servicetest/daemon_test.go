@@ -23,7 +23,7 @@ func TestDebianDaemons(t *testing.T) {
 		t.Run(tc.daemon, func(t *testing.T) {
 			forLayout(t, "debian", func(t *testing.T, s *svc) {
 				ns := vmtest.NewNetNS(t)
-				sh(t, ns, "ip link add d0 type dummy && ip addr add 10.200.0.1/24 dev d0 && ip link set d0 up && "+
+				ns.Sh(t, "ip link add d0 type dummy && ip addr add 10.200.0.1/24 dev d0 && ip link set d0 up && "+
 					reference+" -A -t 10.5.5.5:80 -s rr")
 				before := table(t, ns)
 				s.settings("AUTO=\"false\"\nDAEMON=\"" + tc.daemon + "\"\nIFACE=\"d0\"\nSYNCID=\"7\"\n")
@@ -33,7 +33,7 @@ func TestDebianDaemons(t *testing.T) {
 				if tc.want == nil && !strings.Contains(r.Stdout, "not configured") {
 					t.Errorf("DAEMON=none, AUTO=false: start does not say so: %+v", r)
 				}
-				got := sh(t, ns, reference+" -L --daemon")
+				got := ns.Sh(t, reference+" -L --daemon")
 				lines := strings.Split(strings.TrimSpace(got), "\n")
 				if got == "" {
 					lines = nil
@@ -50,7 +50,7 @@ func TestDebianDaemons(t *testing.T) {
 					t.Errorf("status does not show the daemons:\n%s", status.Stdout)
 				}
 				s.must(ns, "stop")
-				if got := sh(t, ns, reference+" -L --daemon"); got != "" {
+				if got := ns.Sh(t, reference+" -L --daemon"); got != "" {
 					t.Errorf("daemons after stop:\n%s", got)
 				}
 				sameTable(t, ns, before, `AUTO="false": after stop`)

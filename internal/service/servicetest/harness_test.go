@@ -198,21 +198,11 @@ func run(t testing.TB, ns *vmtest.NetNS, env []string, argv ...string) result {
 	return r
 }
 
-// sh runs a busybox sh script in ns and fails the test unless it succeeds.
-func sh(t testing.TB, ns *vmtest.NetNS, script string) string {
-	t.Helper()
-	r := run(t, ns, []string{guestPath, "HOME=/root"}, "/bin/sh", "-c", script)
-	if r.Status != 0 {
-		t.Fatalf("%s: %+v", script, r)
-	}
-	return r.Stdout
-}
-
 // table is the namespace's table as the reference "ipvsadm -Sn" saves it,
 // sorted.
 func table(t testing.TB, ns *vmtest.NetNS) []string {
 	t.Helper()
-	return ruleLines(sh(t, ns, reference+" -Sn"))
+	return ruleLines(ns.Sh(t, reference+" -Sn"))
 }
 
 // ruleLines are the rules of a rules file, without comments and blank

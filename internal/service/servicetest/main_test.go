@@ -49,31 +49,15 @@ func TestMain(m *testing.M) {
 	os.Exit(status)
 }
 
-// hostFiles builds ipvsadm, installs the service of both layouts under dir
-// (PREFIX=/usr/local, the default) and returns the options that put them,
-// and dash, into the VM.
+// hostFiles installs the service of both layouts under dir
+// (PREFIX=/usr/local, the default), builds make deb's package and returns
+// the options that put them, our ipvsadm (where make install puts it) and
+// dash into the VM.
 func hostFiles(dir string) ([]vmtest.Option, error) {
-	root, err := service.ModuleRoot()
-	if err != nil {
-		return nil, err
-	}
-	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "ipvsadm"), "./cmd/ipvsadm")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building ipvsadm: %v\n%s", err, out)
-	}
 	opts := []vmtest.Option{
-		vmtest.WithFile(sbin+"/ipvsadm", filepath.Join(bin, "ipvsadm")),
+		vmtest.WithOurs(sbin),
 		vmtest.WithMemory(1024),
 		vmtest.WithCPUs(min(runtime.NumCPU(), 4)),
-	}
-	for _, l := range []string{"ipvsadm-save", "ipvsadm-restore"} {
-		if err := os.Symlink("ipvsadm", filepath.Join(bin, l)); err != nil {
-			return nil, err
-		}
-		opts = append(opts, vmtest.WithFile(sbin+"/"+l, filepath.Join(bin, l)))
 	}
 	for _, layout := range layouts {
 		dest := filepath.Join(dir, layout)

@@ -52,7 +52,7 @@ func TestReloadConverges(t *testing.T) {
 		sameTable(t, ns, ruleLines(afterRules), "after reload")
 		if after := keptCounters(t, ns); after != before {
 			t.Errorf("reload reset the unchanged service %s: %+v, before it %+v:\n%s",
-				kept, after, before, sh(t, ns, reference+" -Ln --stats --exact"))
+				kept, after, before, ns.Sh(t, reference+" -Ln --stats --exact"))
 		}
 
 		// A second reload of the same file changes nothing.
@@ -89,7 +89,7 @@ func TestReloadConverges(t *testing.T) {
 func connectThrough(t *testing.T, ns *vmtest.NetNS, addr string, n int) {
 	t.Helper()
 	host, _, _ := net.SplitHostPort(addr)
-	sh(t, ns, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && "+
+	ns.Sh(t, "ip link add d0 type dummy && ip link set d0 up && ip addr add 10.9.0.1/24 dev d0 && "+
 		"ip addr add "+host+"/32 dev lo")
 	for range n {
 		err := ns.Do(func() error {
@@ -119,7 +119,7 @@ type counters struct{ service, server, current int }
 func keptCounters(t *testing.T, ns *vmtest.NetNS) counters {
 	t.Helper()
 	c := counters{-1, -1, -1}
-	stats := sh(t, ns, reference+" -Ln --stats --exact -t "+kept)
+	stats := ns.Sh(t, reference+" -Ln --stats --exact -t "+kept)
 	for _, f := range lineFields(stats) {
 		switch {
 		case len(f) >= 3 && f[0] == "TCP" && f[1] == kept:
@@ -128,7 +128,7 @@ func keptCounters(t *testing.T, ns *vmtest.NetNS) counters {
 			c.server, _ = strconv.Atoi(f[2])
 		}
 	}
-	list := sh(t, ns, reference+" -Ln -t "+kept)
+	list := ns.Sh(t, reference+" -Ln -t "+kept)
 	for _, f := range lineFields(list) {
 		if len(f) == 6 && f[0] == "->" && f[1] == keptServer {
 			active, err1 := strconv.Atoi(f[4])
@@ -156,7 +156,7 @@ func waitCounters(t *testing.T, ns *vmtest.NetNS, want counters) counters {
 			return c
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 20s %s has %+v, want %+v:\n%s", kept, c, want, sh(t, ns, reference+" -Ln --stats --exact"))
+			t.Fatalf("after 20s %s has %+v, want %+v:\n%s", kept, c, want, ns.Sh(t, reference+" -Ln --stats --exact"))
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

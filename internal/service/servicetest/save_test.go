@@ -48,8 +48,8 @@ func TestSaveDiskFull(t *testing.T) {
 				old := readFile(t, s.Rules)
 				fill(t, dir, free)
 
-				sh(t, ns, reference+" -R <"+big)
-				if size := sh(t, ns, reference+" -Sn | wc -c"); atoi(t, size) <= 64<<10 {
+				ns.Sh(t, reference+" -R <"+big)
+				if size := ns.Sh(t, reference+" -Sn | wc -c"); atoi(t, size) <= 64<<10 {
 					t.Fatalf("the save of the table (%s bytes) fits in the file system", size)
 				}
 

@@ -22,11 +22,11 @@ func TestSaveFlushStart(t *testing.T) {
 		sameTable(t, ns, ruleLines(savedRules(t)), "after start")
 
 		status := s.must(ns, "status")
-		if listing := sh(t, ns, reference+" -L -n"); !strings.Contains(status.Stdout, listing) {
+		if listing := ns.Sh(t, reference+" -L -n"); !strings.Contains(status.Stdout, listing) {
 			t.Errorf("status does not list the table:\n%s\nwant it to hold:\n%s", status.Stdout, listing)
 		}
 
-		sh(t, ns, reference+" -A -t 10.0.0.9:25 -s rr && "+reference+" -a -t 10.0.0.9:25 -r 192.168.1.90:25 -m -w 5 && "+
+		ns.Sh(t, reference+" -A -t 10.0.0.9:25 -s rr && "+reference+" -a -t 10.0.0.9:25 -r 192.168.1.90:25 -m -w 5 && "+
 			reference+" -d -t 10.0.0.1:80 -r 192.168.1.10:80")
 		want := table(t, ns)
 		if s.layout == "debian" {
@@ -72,7 +72,7 @@ func TestStopWithoutSave(t *testing.T) {
 		s.settings(cfg)
 		s.rules(savedRules(t))
 		s.must(ns, "start")
-		sh(t, ns, reference+" -A -t 10.0.0.9:25 -s rr")
+		ns.Sh(t, reference+" -A -t 10.0.0.9:25 -s rr")
 		s.must(ns, "stop")
 		sameTable(t, ns, nil, "after stop")
 		if got := readFile(t, s.Rules); got != savedRules(t) {
@@ -90,7 +90,7 @@ func TestMissingRules(t *testing.T) {
 	forEach(t, func(t *testing.T, s *svc) {
 		ns := vmtest.NewNetNS(t)
 		s.settings(settingsFor(s.layout, false))
-		sh(t, ns, reference+" -A -t 10.5.5.5:80 -s rr")
+		ns.Sh(t, reference+" -A -t 10.5.5.5:80 -s rr")
 		r := s.must(ns, "start")
 		sameTable(t, ns, nil, "after start")
 		if !strings.Contains(r.Stdout, "empty") {
@@ -113,7 +113,7 @@ func TestMalformedRules(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				s := s.with(t)
 				ns := vmtest.NewNetNS(t)
-				sh(t, ns, "grep -v '^#' testdata/saved.rules | "+reference+" -R")
+				ns.Sh(t, "grep -v '^#' testdata/saved.rules | "+reference+" -R")
 				before := table(t, ns)
 				s.rules("# line 1\n-A -t 10.7.7.1:80 -s rr\n" + b.line + "\n-A -t 10.7.7.2:80 -s rr\n")
 
@@ -168,7 +168,7 @@ func TestRedhatRestartSaves(t *testing.T) {
 		s.settings("IPVS_MODULES_UNLOAD=no\nIPVS_SAVE_ON_STOP=no\nIPVS_SAVE_ON_RESTART=yes\nIPVS_STATUS_NUMERIC=no\n")
 		s.rules(savedRules(t))
 		s.must(ns, "start")
-		sh(t, ns, reference+" -A -t 10.0.0.9:25 -s rr")
+		ns.Sh(t, reference+" -A -t 10.0.0.9:25 -s rr")
 		want := table(t, ns)
 		s.must(ns, "restart")
 		sameTable(t, ns, want, "after restart")
@@ -176,7 +176,7 @@ func TestRedhatRestartSaves(t *testing.T) {
 			t.Errorf("restart did not save: %q", got)
 		}
 		status := s.must(ns, "status")
-		if listing := sh(t, ns, reference+" -L"); !strings.Contains(status.Stdout, listing) {
+		if listing := ns.Sh(t, reference+" -L"); !strings.Contains(status.Stdout, listing) {
 			t.Errorf("IPVS_STATUS_NUMERIC=no: status\n%s\nwant\n%s", status.Stdout, listing)
 		}
 	})

@@ -43,12 +43,12 @@ func TestSyncMasterBackup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sh(t, cli, "ip addr add 10.0.1.2/24 dev c0 && ip link set c0 up && ip route add default via 10.0.1.1")
-	sh(t, rs, "ip addr add 10.0.3.2/24 dev r0 && ip link set r0 up && ip route add default via 10.0.3.1")
-	sh(t, master, "ip addr add 10.0.1.1/24 dev m0 && ip addr add 10.0.1.100/32 dev m0 && ip link set m0 up && "+
+	cli.Sh(t, "ip addr add 10.0.1.2/24 dev c0 && ip link set c0 up && ip route add default via 10.0.1.1")
+	rs.Sh(t, "ip addr add 10.0.3.2/24 dev r0 && ip link set r0 up && ip route add default via 10.0.3.1")
+	master.Sh(t, "ip addr add 10.0.1.1/24 dev m0 && ip addr add 10.0.1.100/32 dev m0 && ip link set m0 up && "+
 		"ip addr add 10.0.3.1/24 dev m2 && ip link set m2 up && "+
 		"ip addr add 10.0.2.1/24 dev s0 && ip link set s0 up && sysctl -w net.ipv4.ip_forward=1")
-	sh(t, backup, "ip addr add 10.0.2.2/24 dev s1 && ip link set s1 up")
+	backup.Sh(t, "ip addr add 10.0.2.2/24 dev s1 && ip link set s1 up")
 
 	// Both directors have the same rules; each runs its daemon.
 	for _, d := range []struct {
@@ -60,7 +60,7 @@ func TestSyncMasterBackup(t *testing.T) {
 		s.rules(syncRules)
 		s.must(d.ns, "start")
 		t.Cleanup(func() { s.run(d.ns, "stop") })
-		daemons := sh(t, d.ns, sbin+"/ipvsadm -L --daemon")
+		daemons := d.ns.Sh(t, sbin+"/ipvsadm -L --daemon")
 		if want := d.role + " sync daemon (mcast=" + d.iface + ", syncid=1,"; !strings.HasPrefix(daemons, want) {
 			t.Fatalf("%s: -L --daemon: %q, want %q…", d.role, daemons, want)
 		}
@@ -76,18 +76,18 @@ func TestSyncMasterBackup(t *testing.T) {
 
 	onMaster := syncedFrom(t, master, clients)
 	if len(onMaster) != len(clients) {
-		t.Fatalf("the master holds %d of the %d connections:\n%s", len(onMaster), len(clients), sh(t, master, sbin+"/ipvsadm -Lnc"))
+		t.Fatalf("the master holds %d of the %d connections:\n%s", len(onMaster), len(clients), master.Sh(t, sbin+"/ipvsadm -Lnc"))
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		got := syncedFrom(t, backup, clients)
 		if len(got) == len(clients) {
-			t.Logf("backup -Lnc:\n%s", sh(t, backup, sbin+"/ipvsadm -Lnc"))
+			t.Logf("backup -Lnc:\n%s", backup.Sh(t, sbin+"/ipvsadm -Lnc"))
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after 30s the backup holds %q of %q:\n%s\nmaster:\n%s", got, clients,
-				sh(t, backup, sbin+"/ipvsadm -Lnc"), sh(t, master, sbin+"/ipvsadm -Lnc"))
+				backup.Sh(t, sbin+"/ipvsadm -Lnc"), master.Sh(t, sbin+"/ipvsadm -Lnc"))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -98,7 +98,7 @@ func TestSyncMasterBackup(t *testing.T) {
 func syncedFrom(t *testing.T, ns *vmtest.NetNS, want []string) []string {
 	t.Helper()
 	var got []string
-	for _, l := range strings.Split(sh(t, ns, sbin+"/ipvsadm -Lnc"), "\n") {
+	for _, l := range strings.Split(ns.Sh(t, sbin+"/ipvsadm -Lnc"), "\n") {
 		f := strings.Fields(l)
 		if len(f) == 6 && f[0] == "TCP" && f[4] == vip && f[5] == realServer && slices.Contains(want, f[3]) {
 			got = append(got, f[3])
