@@ -47,9 +47,11 @@ export IPVSADM_VM_KERNEL := $(KERNEL)
 NEXT_KERNEL ?= linux-image-6.12.*+deb12-amd64
 NEXT_KERNEL_TESTS := ./internal/ipvs/kerneltest ./internal/difftest ./internal/service/servicetest
 
-# The test packages put this build of ours into the VM.
-test: export IPVSADM_TEST_BINARY := $(CURDIR)/bin/ipvsadm
+# The test packages put this build of ours into the VM: a copy, which make
+# deb (run by some tests) does not rewrite while other tests read it.
+test: export IPVSADM_TEST_BINARY := $(CURDIR)/build/test/ipvsadm
 test: deps build
+	mkdir -p build/test && cp bin/ipvsadm build/test/ipvsadm
 	@bad=$$(gofmt -l cmd internal); if [ -n "$$bad" ]; then echo "not gofmt-formatted:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 	set -o pipefail; { $(GO) test -json -timeout $(TEST_TIMEOUT) ./... ; status=$$?; \

@@ -201,6 +201,18 @@ func newBroker(startHelper func()) *broker {
 	return b
 }
 
+// decode reads a control line of a guest (who), saying on stderr what
+// is wrong with a line it cannot read.
+func decode(who, line string) (message, bool) {
+	var m message
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		fmt.Fprintf(os.Stderr, "vmtest: bad control line from %s: %v\n", who, err)
+		return m, false
+	}
+	return m, true
+}
+
+// reply writes m to a guest.
 func reply(w io.Writer, m message) {
 	b, _ := json.Marshal(m)
 	w.Write(append(b, '\n')) // a VM that ended reads nothing more
@@ -208,9 +220,8 @@ func reply(w io.Writer, m message) {
 
 // fromTest handles a control line of the test VM.
 func (b *broker) fromTest(line string, answer io.Writer) {
-	var m message
-	if err := json.Unmarshal([]byte(line), &m); err != nil {
-		fmt.Fprintf(os.Stderr, "vmtest: bad control line from the VM: %v\n", err)
+	m, ok := decode("the test VM", line)
+	if !ok {
 		return
 	}
 	switch m.Op {
@@ -246,9 +257,8 @@ func (b *broker) fromTest(line string, answer io.Writer) {
 
 // fromHelper handles a control line of the helper VM.
 func (b *broker) fromHelper(line string, answer io.Writer) {
-	var m message
-	if err := json.Unmarshal([]byte(line), &m); err != nil {
-		fmt.Fprintf(os.Stderr, "vmtest: bad control line from the helper VM: %v\n", err)
+	m, ok := decode("the helper VM", line)
+	if !ok {
 		return
 	}
 	switch m.Op {
