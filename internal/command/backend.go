@@ -1,12 +1,16 @@
-// Package command carries out parsed ipvsadm commands against the kernel:
-// the effects, the output, the original's error messages and exit
-// statuses, and the restore loop.
 package command
 
-import "github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+import (
+	"fmt"
 
-// Backend is what the commands need of the kernel. *ipvs.Client implements
-// it; tests use fakes.
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+)
+
+// Backend is what the commands need of the kernel: its table and settings
+// to read, and changes to make, each given as the command that asks for
+// it. Kernel is the kernel's; the package's tests use a fake that holds
+// its table in memory.
 type Backend interface {
 	Info() (ipvs.Info, error)
 	Services() ([]ipvs.ServiceEntry, error)
@@ -15,11 +19,81 @@ type Backend interface {
 	Timeouts() (ipvs.Timeouts, error)
 	Daemons() ([]ipvs.Daemon, error)
 
-	// Do carries out one change.
-	Do(r ipvs.Request) error
-	// Batch carries out many changes in order, in as few exchanges with
-	// the kernel as it can, and returns each one's error.
-	Batch(rs []ipvs.Request) []error
+	// Change carries out c, a command that changes the kernel's state
+	// (see changeOperation).
+	Change(c *rule.Command) error
+	// Changes carries out cs in order, in as few exchanges with the
+	// kernel as it can, and returns each one's error: a failed change
+	// does not stop the ones after it.
+	Changes(cs []rule.Command) []error
 }
 
-var _ Backend = (*ipvs.Client)(nil)
+// Kernel is the Backend of the kernel's IPVS table, reached through an
+// ipvs.Client: each change goes to it as the request that makes it.
+type Kernel struct{ *ipvs.Client }
+
+var _ Backend = Kernel{}
+
+// Change sends the request for c and waits for the kernel's answer.
+func (k Kernel) Change(c *rule.Command) error {
+	req, err := request(c)
+	if err != nil {
+		return err
+	}
+	return k.Client.Do(req)
+}
+
+// Changes sends the requests for cs in batches (see ipvs.Client.Batch).
+func (k Kernel) Changes(cs []rule.Command) []error {
+	reqs := make([]ipvs.Request, len(cs))
+	var bad map[int]error // commands that are not changes: not sent
+	for i := range cs {
+		req, err := request(&cs[i])
+		if err != nil {
+			if bad == nil {
+				bad = map[int]error{}
+			}
+			bad[i] = err
+			continue
+		}
+		reqs[i] = req
+	}
+	errs := k.Client.Batch(reqs) // a zero Request fails on its own
+	for i, err := range bad {
+		errs[i] = err
+	}
+	return errs
+}
+
+// request is the kernel request that carries out c.
+func request(c *rule.Command) (ipvs.Request, error) {
+	key := c.Service.ServiceKey
+	switch c.Kind {
+	case rule.AddService:
+		return ipvs.NewServiceRequest(c.Service), nil
+	case rule.EditService:
+		return ipvs.UpdateServiceRequest(c.Service), nil
+	case rule.DeleteService:
+		return ipvs.DeleteServiceRequest(key), nil
+	case rule.Flush:
+		return ipvs.FlushRequest(), nil
+	case rule.AddServer:
+		return ipvs.NewDestinationRequest(key, c.Server), nil
+	case rule.EditServer:
+		return ipvs.UpdateDestinationRequest(key, c.Server), nil
+	case rule.DeleteServer:
+		return ipvs.DeleteDestinationRequest(key, c.Server), nil
+	case rule.Zero:
+		if zeroesAll(c) {
+			return ipvs.ZeroAllRequest(), nil
+		}
+		return ipvs.ZeroRequest(key), nil
+	case rule.SetTimeouts:
+		return ipvs.SetTimeoutsRequest(c.Timeouts), nil
+	case rule.StartDaemon:
+		return ipvs.StartDaemonRequest(c.Daemon), nil
+	case rule.StopDaemon:
+		return ipvs.StopDaemonRequest(c.Daemon), nil
+	}
+	return ipvs.Request{}, fmt.Errorf("command %v is not a change", c.Kind)
+}

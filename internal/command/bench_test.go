@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
 // discard is a Backend that accepts every change without a kernel: what is
 // left of a restore is reading, parsing and building the requests.
 type discard struct{ Backend }
 
-func (discard) Batch(rs []ipvs.Request) []error { return make([]error, len(rs)) }
+func (discard) Changes(cs []rule.Command) []error { return make([]error, len(cs)) }
 
 // BenchmarkRestoreLines is the restore loop without the kernel, per line
 // of a save file of 1,000 services with 10 servers each.

@@ -4,11 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
@@ -20,9 +16,10 @@ import (
 // reported on stderr as "line N: ..." with the message the restore would
 // print; the status is 0 only when there is none.
 func (r *Runner) Check(in io.Reader) int {
-	t := newSimTable()
+	t := newTable()
 	if !r.RestoreOptions.FromEmpty {
-		if err := t.load(r.Backend); err != nil {
+		var err error
+		if t, err = readTable(r.Backend); err != nil {
 			fmt.Fprintf(r.Stderr, "%s: reading the kernel's table: %s\n", r.Prog, KernelMessage(err))
 			return 1
 		}
@@ -32,7 +29,7 @@ func (r *Runner) Check(in io.Reader) int {
 			return fmt.Sprintf("%s (the restore stops here with status %d)", pe.Text, pe.ExitStatus())
 		}
 		return pe.Text
-	}, t.apply)
+	}, func(c *rule.Command) string { return checkChange(t, c) })
 	if err != nil {
 		return inputStatus(err)
 	}
@@ -97,86 +94,21 @@ func inputStatus(err error) int {
 	return 1
 }
 
-// destKey identifies a destination within its service, as the kernel does.
-type destKey struct {
-	addr netip.Addr
-	port uint16
-}
-
-// simTable is the table as a restore would leave it, line by line.
-type simTable struct {
-	services map[ipvs.ServiceKey]map[destKey]bool
-}
-
-func newSimTable() *simTable {
-	return &simTable{services: map[ipvs.ServiceKey]map[destKey]bool{}}
-}
-
-// load starts from the kernel's table.
-func (t *simTable) load(b Backend) error {
-	svcs, err := b.Services()
-	if err != nil {
-		return err
-	}
-	for _, s := range svcs {
-		dests, err := b.Destinations(s.ServiceKey)
-		if err != nil {
-			return err
-		}
-		m := make(map[destKey]bool, len(dests))
-		for _, d := range dests {
-			m[destKey{d.Addr, d.Port}] = true
-		}
-		t.services[s.ServiceKey] = m
-	}
-	return nil
-}
-
-// apply changes the table as c would and returns the message the restore
+// checkChange changes t as c would and returns the message a restore
 // would print for it, or "".
-func (t *simTable) apply(c *rule.Command) string {
-	key := c.Service.ServiceKey
-	dests, exists := t.services[key]
-	d := destKey{c.Server.Addr, c.Server.Port}
+func checkChange(t *table, c *rule.Command) string {
 	switch c.Kind {
-	case rule.AddService:
-		if exists {
-			return specificMessages[opAddService][unix.EEXIST]
-		}
-		t.services[key] = map[destKey]bool{}
-	case rule.EditService:
-		if !exists {
-			return specificMessages[opEditService][unix.ESRCH]
-		}
-	case rule.DeleteService:
-		if !exists {
-			return specificMessages[opDeleteService][unix.ESRCH]
-		}
-		delete(t.services, key)
-	case rule.Flush:
-		clear(t.services)
-	case rule.Zero:
-		if c.HasService && !isEmptyService(key) && !exists {
-			return specificMessages[opZero][unix.ESRCH]
-		}
-	case rule.AddServer, rule.EditServer, rule.DeleteServer:
-		if !exists {
-			return specificMessages[opAddServer][unix.ESRCH]
-		}
-		switch {
-		case c.Kind == rule.AddServer && dests[d]:
-			return specificMessages[opAddServer][unix.EEXIST]
-		case c.Kind == rule.AddServer:
-			dests[d] = true
-		case !dests[d]:
-			return specificMessages[opEditServer][unix.ENOENT]
-		case c.Kind == rule.DeleteServer:
-			delete(dests, d)
-		}
 	case rule.Restore:
 		return "-R inside restore input: the restore stops here with status 255"
 	case rule.Help, rule.Version:
 		return fmt.Sprintf("%s inside restore input: the restore prints it and stops here with status 0", c.Kind)
+	}
+	if !isTableChange(c.Kind) {
+		return ""
+	}
+	if err := t.change(c); err != nil {
+		op, _ := changeOperation(c.Kind)
+		return kernelMessage(op, err)
 	}
 	return ""
 }

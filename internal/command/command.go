@@ -118,59 +118,45 @@ func (r *Runner) Execute(c *rule.Command, restoring bool) Outcome {
 	case rule.Save:
 		return r.save(c)
 	}
-	op, err := r.change(c)
-	if err != nil {
+	op, _ := changeOperation(c.Kind)
+	if err := r.Backend.Change(c); err != nil {
 		fmt.Fprintln(r.Stderr, kernelMessage(op, err))
 		return kernelFailed
 	}
 	return ok
 }
 
-// change carries out a command that changes the kernel's state.
-func (r *Runner) change(c *rule.Command) (operation, error) {
-	op, req, err := request(c)
-	if err != nil {
-		return op, err
-	}
-	return op, r.Backend.Do(req)
-}
-
-// request is the kernel request that carries out a change, and the
-// operation that names its errors.
-func request(c *rule.Command) (operation, ipvs.Request, error) {
-	key := c.Service.ServiceKey
-	switch c.Kind {
+// changeOperation reports whether commands of kind k change the kernel's
+// state, and the operation that words their errors.
+func changeOperation(k rule.Kind) (operation, bool) {
+	switch k {
 	case rule.AddService:
-		return opAddService, ipvs.NewServiceRequest(c.Service), nil
+		return opAddService, true
 	case rule.EditService:
-		return opEditService, ipvs.UpdateServiceRequest(c.Service), nil
+		return opEditService, true
 	case rule.DeleteService:
-		return opDeleteService, ipvs.DeleteServiceRequest(key), nil
-	case rule.Flush:
-		return opOther, ipvs.FlushRequest(), nil
+		return opDeleteService, true
 	case rule.AddServer:
-		return opAddServer, ipvs.NewDestinationRequest(key, c.Server), nil
+		return opAddServer, true
 	case rule.EditServer:
-		return opEditServer, ipvs.UpdateDestinationRequest(key, c.Server), nil
+		return opEditServer, true
 	case rule.DeleteServer:
-		return opDeleteServer, ipvs.DeleteDestinationRequest(key, c.Server), nil
+		return opDeleteServer, true
 	case rule.Zero:
-		if !c.HasService || isEmptyService(key) {
-			return opZero, ipvs.ZeroAllRequest(), nil
-		}
-		return opZero, ipvs.ZeroRequest(key), nil
-	case rule.SetTimeouts:
-		return opOther, ipvs.SetTimeoutsRequest(c.Timeouts), nil
+		return opZero, true
 	case rule.StartDaemon:
-		return opStartDaemon, ipvs.StartDaemonRequest(c.Daemon), nil
+		return opStartDaemon, true
 	case rule.StopDaemon:
-		return opStopDaemon, ipvs.StopDaemonRequest(c.Daemon), nil
+		return opStopDaemon, true
+	case rule.Flush, rule.SetTimeouts:
+		return opOther, true
 	}
-	return opOther, ipvs.Request{}, fmt.Errorf("command %v is not a change", c.Kind)
+	return opOther, false
 }
 
-// isEmptyService reports a service with no fwmark, an all-zero address and
-// port 0, which -Z takes to mean "every service".
-func isEmptyService(k ipvs.ServiceKey) bool {
-	return k.FWMark == 0 && k.Port == 0 && (!k.Addr.IsValid() || k.Addr == netip.IPv4Unspecified() || k.Addr == netip.IPv6Unspecified())
+// zeroesAll reports a -Z of every service: one without a service, or with
+// no fwmark, an all-zero address and port 0.
+func zeroesAll(c *rule.Command) bool {
+	k := c.Service.ServiceKey
+	return !c.HasService || k.FWMark == 0 && k.Port == 0 && (!k.Addr.IsValid() || k.Addr == netip.IPv4Unspecified() || k.Addr == netip.IPv6Unspecified())
 }

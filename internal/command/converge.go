@@ -3,9 +3,6 @@ package command
 import (
 	"fmt"
 	"io"
-	"slices"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
@@ -37,13 +34,10 @@ func (r *Runner) Converge(in io.Reader) int {
 	if want == nil {
 		return status
 	}
-	have, err := readKernelServices(r.Backend)
-	if err == nil {
-		have.servers = func(key ipvs.ServiceKey) ([]ipvs.Destination, error) { return kernelServers(r.Backend, key) }
-	}
+	have, err := r.Backend.Services()
 	var plan []rule.Command
 	if err == nil {
-		plan, err = planChanges(have, want)
+		plan, err = planChanges(have, func(key ipvs.ServiceKey) ([]ipvs.Destination, error) { return kernelServers(r.Backend, key) }, want)
 	}
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "%s: reading the kernel's table: %s\n", r.Prog, KernelMessage(err))
@@ -79,18 +73,11 @@ func (r *Runner) applyPlan(plan []rule.Command, wanted int) int {
 		default:
 		}
 		chunk := plan[start:min(start+batchLimit, len(plan))]
-		ops := make([]operation, len(chunk))
-		reqs := make([]ipvs.Request, len(chunk))
-		for i := range chunk {
-			var err error
-			if ops[i], reqs[i], err = request(&chunk[i]); err != nil {
-				panic(fmt.Sprintf("converge planned a %v", chunk[i].Kind)) // planChanges makes table changes only
-			}
-		}
-		for i, err := range r.Backend.Batch(reqs) {
+		for i, err := range r.Backend.Changes(chunk) {
 			if err != nil {
 				failed++
-				fmt.Fprintf(r.Stderr, "%s: %s: %s\n", r.Prog, rule.FormatChange(&chunk[i], rule.NumericAddrPort), kernelMessage(ops[i], err))
+				op, _ := changeOperation(chunk[i].Kind)
+				fmt.Fprintf(r.Stderr, "%s: %s: %s\n", r.Prog, rule.FormatChange(&chunk[i], rule.NumericAddrPort), kernelMessage(op, err))
 				continue
 			}
 			made.add(chunk[i].Kind)
@@ -141,45 +128,6 @@ func nounCount(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// tableService is a service and its servers in the order they were added.
-type tableService struct {
-	service ipvs.Service
-	dests   []ipvs.Destination
-	has     map[destKey]bool // the servers in dests, while reading the input
-}
-
-// table is a whole IPVS table: services in the order they came (the
-// input's, or the kernel's), each findable by key.
-type table struct {
-	services []*tableService
-	index    map[ipvs.ServiceKey]*tableService
-	// servers, if set, reads a service's servers, oldest first, instead
-	// of taking them from the service (the kernel's table).
-	servers func(ipvs.ServiceKey) ([]ipvs.Destination, error)
-}
-
-func newTable() *table { return &table{index: map[ipvs.ServiceKey]*tableService{}} }
-
-func (t *table) add(s *tableService) {
-	t.services = append(t.services, s)
-	t.index[s.service.ServiceKey] = s
-}
-
-// readKernelServices reads every service of the kernel's table; their
-// servers are read one service at a time while planning (see servers),
-// so that converging a large table never holds all of them at once.
-func readKernelServices(b Backend) (*table, error) {
-	entries, err := b.Services()
-	if err != nil {
-		return nil, err
-	}
-	t := newTable()
-	for _, e := range entries {
-		t.add(&tableService{service: e.Service})
-	}
-	return t, nil
-}
-
 // kernelServers reads a service's servers. The kernel lists them newest
 // first; the result has them oldest first.
 func kernelServers(b Backend, key ipvs.ServiceKey) ([]ipvs.Destination, error) {
@@ -199,7 +147,7 @@ func kernelServers(b Backend, key ipvs.ServiceKey) ([]ipvs.Destination, error) {
 // not read the input, and then returns no table and the exit status.
 func (r *Runner) readWanted(in io.Reader) (*table, int) {
 	t := newTable()
-	_, problems, err := r.checkLines(in, func(pe *rule.Error) string { return pe.Text }, t.apply)
+	_, problems, err := r.checkLines(in, func(pe *rule.Error) string { return pe.Text }, func(c *rule.Command) string { return wantChange(t, c) })
 	if err != nil {
 		return nil, inputStatus(err)
 	}
@@ -207,102 +155,59 @@ func (r *Runner) readWanted(in io.Reader) (*table, int) {
 		fmt.Fprintf(r.Stderr, "%s: %s in the input: nothing was changed\n", r.Prog, nounCount(problems, "problem"))
 		return nil, 1
 	}
-	for _, s := range t.services {
-		s.has = nil // needed only while reading
-	}
 	return t, 0
 }
 
-// apply changes the table as c would, or returns why it cannot.
-func (t *table) apply(c *rule.Command) string {
-	key := c.Service.ServiceKey
-	s, exists := t.index[key]
-	switch c.Kind {
-	case rule.AddService:
-		if exists {
-			return specificMessages[opAddService][unix.EEXIST]
-		}
-		t.add(&tableService{service: c.Service, has: map[destKey]bool{}})
-		return ""
-	case rule.EditService:
-		if !exists {
-			return specificMessages[opEditService][unix.ESRCH]
-		}
-		s.service = c.Service
-		return ""
-	case rule.DeleteService:
-		if !exists {
-			return specificMessages[opDeleteService][unix.ESRCH]
-		}
-		delete(t.index, key)
-		t.services = slices.DeleteFunc(t.services, func(o *tableService) bool { return o == s })
-		return ""
-	case rule.Flush:
-		t.services, t.index = nil, map[ipvs.ServiceKey]*tableService{}
-		return ""
-	case rule.AddServer, rule.EditServer, rule.DeleteServer:
-		if !exists {
-			return specificMessages[opAddServer][unix.ESRCH]
-		}
-		k := serverKey(c.Server)
-		switch {
-		case c.Kind == rule.AddServer && s.has[k]:
-			return specificMessages[opAddServer][unix.EEXIST]
-		case c.Kind == rule.AddServer:
-			s.dests = append(s.dests, c.Server)
-			s.has[k] = true
-			return ""
-		case !s.has[k]:
-			return specificMessages[opEditServer][unix.ENOENT]
-		}
-		i := slices.IndexFunc(s.dests, func(d ipvs.Destination) bool { return serverKey(d) == k })
-		if c.Kind == rule.EditServer {
-			s.dests[i] = c.Server
-		} else {
-			s.dests = slices.Delete(s.dests, i, i+1)
-			delete(s.has, k)
-		}
-		return ""
+// wantChange changes the wanted table t as c would, or returns why it
+// cannot. Converging carries out changes to the services and servers
+// only: not -Z, which changes counters, nor a command that is no change
+// to the table at all.
+func wantChange(t *table, c *rule.Command) string {
+	if !isTableChange(c.Kind) || c.Kind == rule.Zero {
+		return fmt.Sprintf("%s is not a change to the table: converging does not carry it out", c.Kind)
 	}
-	return fmt.Sprintf("%s is not a change to the table: converging does not carry it out", c.Kind)
+	if err := t.change(c); err != nil {
+		op, _ := changeOperation(c.Kind)
+		return kernelMessage(op, err)
+	}
+	return ""
 }
 
 // sameServer reports whether a and b are the same server of a service, as
 // the kernel identifies them.
 func sameServer(a, b ipvs.Destination) bool { return serverKey(a) == serverKey(b) }
 
-func serverKey(d ipvs.Destination) destKey { return destKey{d.Addr, d.Port} }
-
-// planChanges returns the changes that turn have into want, in the order
-// to make them: services that go away first, then each wanted service in
-// the input's order with its server changes.
-func planChanges(have, want *table) ([]rule.Command, error) {
+// planChanges returns the changes that turn the kernel's table into want,
+// in the order to make them: services that go away first, then each wanted
+// service in the input's order with its server changes. have is the
+// kernel's services; servers reads the servers of one, oldest first, so
+// that converging a large table never holds all of them at once.
+func planChanges(have []ipvs.ServiceEntry, servers func(ipvs.ServiceKey) ([]ipvs.Destination, error), want *table) ([]rule.Command, error) {
 	var plan []rule.Command
-	for _, s := range have.services {
-		if _, keep := want.index[s.service.ServiceKey]; !keep {
-			plan = append(plan, serviceChange(rule.DeleteService, s.service))
+	haveIndex := make(map[ipvs.ServiceKey]ipvs.Service, len(have))
+	for _, h := range have {
+		haveIndex[h.ServiceKey] = h.Service
+		if _, keep := want.index[h.ServiceKey]; !keep {
+			plan = append(plan, serviceChange(rule.DeleteService, h.Service))
 		}
 	}
 	for _, w := range want.services {
-		h, exists := have.index[w.service.ServiceKey]
+		h, exists := haveIndex[w.ServiceKey]
 		switch {
 		case !exists:
-			plan = append(plan, serviceChange(rule.AddService, w.service))
+			plan = append(plan, serviceChange(rule.AddService, w.Service))
 			for _, d := range w.dests {
-				plan = append(plan, serverChange(rule.AddServer, w.service, d))
+				plan = append(plan, serverChange(rule.AddServer, w.Service, d.Destination))
 			}
 			continue
-		case !sameSettings(h.service, w.service):
-			plan = append(plan, serviceChange(rule.EditService, w.service))
+		case !sameSettings(h, w.Service):
+			plan = append(plan, serviceChange(rule.EditService, w.Service))
 		}
-		hd := h.dests
-		if have.servers != nil {
-			var err error
-			if hd, err = have.servers(h.service.ServiceKey); err != nil {
-				return nil, err
-			}
+		hd, err := servers(h.ServiceKey)
+		if err != nil {
+			return nil, err
 		}
-		plan = append(plan, planServers(w.service, hd, w.dests)...)
+		plan = append(plan, planServers(w.Service, hd, w.servers())...)
 	}
 	return plan, nil
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
@@ -77,57 +75,15 @@ func TestConvergeRefusesBadInput(t *testing.T) {
 	}
 }
 
-// refusingKernel is a Backend holding services without servers; Batch
-// refuses the requests whose positions (counted over all batches) are in
-// refuse with EEXIST. It delivers interruptOnRead, if set, on interrupt
-// when its table is read (after the input was), and interruptAfter after
-// the first batch.
-type refusingKernel struct {
-	Backend
-	services        []ipvs.Service
-	refuse          map[int]bool
-	sent, batches   int
-	interrupt       chan Interruption
-	interruptOnRead *Interruption
-	interruptAfter  *Interruption
-}
-
-func (k *refusingKernel) Services() ([]ipvs.ServiceEntry, error) {
-	if k.interruptOnRead != nil {
-		k.interrupt <- *k.interruptOnRead
-		k.interruptOnRead = nil
-	}
-	var out []ipvs.ServiceEntry
-	for _, s := range k.services {
-		out = append(out, ipvs.ServiceEntry{Service: s})
-	}
-	return out, nil
-}
-
-func (k *refusingKernel) Destinations(ipvs.ServiceKey) ([]ipvs.DestinationEntry, error) {
-	return nil, nil
-}
-
-func (k *refusingKernel) Batch(rs []ipvs.Request) []error {
-	errs := make([]error, len(rs))
-	for i := range rs {
-		if k.refuse[k.sent] {
-			errs[i] = unix.EEXIST
-		}
-		k.sent++
-	}
-	if k.batches++; k.batches == 1 && k.interruptAfter != nil {
-		k.interrupt <- *k.interruptAfter
-	}
-	return errs
-}
-
 // TestConvergeSummary checks the summary's counts and grammar: a real run
 // counts the changes made, not those the kernel refused, and says how many
 // it refused; a dry run counts the planned changes and says so; a count of
 // one takes the singular.
+//
+// The kernel refuses a planned change here because another program
+// changed the table first (meanwhile).
 func TestConvergeSummary(t *testing.T) {
-	old := ipvs.Service{ServiceKey: ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}, Scheduler: "rr", Netmask: 0xffffffff}
+	const old = "-A -t 10.0.0.1:80 -s rr\n"
 	const twoServers = "-A -t 10.0.0.9:80 -s rr\n-a -t 10.0.0.9:80 -r 10.1.0.1\n-a -t 10.0.0.9:80 -r 10.1.0.2\n"
 	var many strings.Builder
 	many.WriteString("-A -f 2147483648 -s rr\n")
@@ -136,34 +92,34 @@ func TestConvergeSummary(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name      string
-		have      []ipvs.Service
+		have      string
 		input     string
 		dryRun    bool
-		refuse    []int
-		interrupt *Interruption // before the input is read
-		onRead    *Interruption // when the kernel's table is read
-		after     *Interruption // after the first batch
+		meanwhile map[int]string // before change n, another program carries out the line
+		interrupt *Interruption  // before the input is read
+		onRead    *Interruption  // when the kernel's table is read
+		after     *Interruption  // with the first batch's last change
 		status    int
 		stdout    string
 		stderr    string
 	}{{
 		name:   "all made",
-		have:   []ipvs.Service{old},
+		have:   old,
 		input:  twoServers,
 		stderr: "ipvsadm: converge: 4 changes made for 1 service: services 1 added, 0 edited, 1 deleted; servers 2 added, 0 edited, 0 deleted; 0 refused\n",
 	}, {
-		name:   "one refused",
-		have:   []ipvs.Service{old},
-		input:  twoServers,
-		refuse: []int{2},
-		status: 1,
+		name:      "one refused",
+		have:      old,
+		input:     twoServers,
+		meanwhile: map[int]string{2: "-a -t 10.0.0.9:80 -r 10.1.0.1"},
+		status:    1,
 		stderr: "ipvsadm: -a -t 10.0.0.9:80 -r 10.1.0.1:80 -g -w 1: Destination already exists\n" +
 			"ipvsadm: converge: 3 changes made for 1 service: services 1 added, 0 edited, 1 deleted; servers 1 added, 0 edited, 0 deleted; 1 refused\n",
 	}, {
-		name:   "all refused",
-		input:  "-A -f 2147483648 -s rr\n",
-		refuse: []int{0},
-		status: 1,
+		name:      "all refused",
+		input:     "-A -f 2147483648 -s rr\n",
+		meanwhile: map[int]string{0: "-A -f 2147483648 -s rr"},
+		status:    1,
 		stderr: "ipvsadm: -A -f 2147483648 -s rr: Service already exists\n" +
 			"ipvsadm: converge: 0 changes made for 1 service: services 0 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 1 refused\n",
 	}, {
@@ -172,20 +128,19 @@ func TestConvergeSummary(t *testing.T) {
 		stderr: "ipvsadm: converge: 1 change made for 1 service: services 1 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
 	}, {
 		name:   "nothing to do",
-		have:   []ipvs.Service{old},
+		have:   old,
 		input:  "-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.2:80 -s rr\n",
 		stderr: "ipvsadm: converge: 1 change made for 2 services: services 1 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
 	}, {
 		name:   "empty input",
-		have:   []ipvs.Service{old},
+		have:   old,
 		input:  "",
 		stderr: "ipvsadm: converge: 1 change made for 0 services: services 0 added, 0 edited, 1 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
 	}, {
 		name:   "dry run counts planned changes",
-		have:   []ipvs.Service{old},
+		have:   old,
 		input:  twoServers,
 		dryRun: true,
-		refuse: []int{0, 1, 2, 3}, // nothing is sent
 		stdout: "-D -t 10.0.0.1:80\n-A -t 10.0.0.9:80 -s rr\n-a -t 10.0.0.9:80 -r 10.1.0.1:80 -g -w 1\n-a -t 10.0.0.9:80 -r 10.1.0.2:80 -g -w 1\n",
 		stderr: "ipvsadm: converge: 4 changes planned for 1 service: services 1 added, 0 edited, 1 deleted; servers 2 added, 0 edited, 0 deleted (dry run: nothing changed)\n",
 	}, {
@@ -207,26 +162,35 @@ func TestConvergeSummary(t *testing.T) {
 		status: 143,
 		stderr: "ipvsadm: converge interrupted by SIGTERM: 0 of 1 change made, 0 refused; nothing after them was sent\n",
 	}, {
-		name:   "interrupted after a partly refused batch",
-		have:   []ipvs.Service{old},
-		input:  many.String(),
-		refuse: []int{5},
-		after:  &Interruption{Name: "SIGINT", Status: 130},
-		status: 130,
+		name:      "interrupted after a partly refused batch",
+		have:      old,
+		input:     many.String(),
+		meanwhile: map[int]string{5: "-a -f 2147483648 -r 10.0.3.1"},
+		after:     &Interruption{Name: "SIGINT", Status: 130},
+		status:    130,
 		stderr: "ipvsadm: -a -f 2147483648 -r 10.0.3.1:0 -g -w 1: Destination already exists\n" +
 			fmt.Sprintf("ipvsadm: converge interrupted by SIGINT: %d of %d changes made, 1 refused; nothing after them was sent\n", batchLimit-1, batchLimit+7),
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			k := &refusingKernel{services: tc.have, refuse: map[int]bool{}, interrupt: make(chan Interruption, 1), interruptOnRead: tc.onRead, interruptAfter: tc.after}
-			for _, i := range tc.refuse {
-				k.refuse[i] = true
-			}
+			k := newFakeKernel(t, tc.have)
+			interrupt := make(chan Interruption, 1)
 			if tc.interrupt != nil {
-				k.interrupt <- *tc.interrupt
+				interrupt <- *tc.interrupt
+			}
+			if tc.onRead != nil {
+				k.onRead = func() { interrupt <- *tc.onRead; k.onRead = nil }
+			}
+			k.beforeChange = func(n int, _ *rule.Command) {
+				if line, ok := tc.meanwhile[n]; ok {
+					k.meanwhile(t, line)
+				}
+				if n == batchLimit-1 && tc.after != nil {
+					interrupt <- *tc.after
+				}
 			}
 			var stdout, stderr strings.Builder
 			r := &Runner{Backend: k, Stdout: &stdout, Stderr: &stderr, Prog: "ipvsadm",
-				RestoreOptions: RestoreOptions{Converge: true, DryRun: tc.dryRun, Verbose: true, Interrupt: k.interrupt}}
+				RestoreOptions: RestoreOptions{Converge: true, DryRun: tc.dryRun, Verbose: true, Interrupt: interrupt}}
 			st := r.Restore(strings.NewReader(tc.input))
 			if st != tc.status || stdout.String() != tc.stdout || stderr.String() != tc.stderr {
 				t.Errorf("status %d, want %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s\nwant:\n%s", st, tc.status, stdout.String(), tc.stdout, stderr.String(), tc.stderr)

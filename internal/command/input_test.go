@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
 // sinkKernel is a Backend that accepts every change and reports each
@@ -19,9 +19,9 @@ type sinkKernel struct {
 	batches chan int
 }
 
-func (k *sinkKernel) Batch(rs []ipvs.Request) []error {
-	k.batches <- len(rs)
-	return make([]error, len(rs))
+func (k *sinkKernel) Changes(cs []rule.Command) []error {
+	k.batches <- len(cs)
+	return make([]error, len(cs))
 }
 
 // waitBatch returns the size of the next batch, or fails after a while.

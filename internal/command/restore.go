@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
@@ -96,8 +95,8 @@ func (r *Runner) Restore(in io.Reader) int {
 			continue
 		}
 		if err == nil {
-			if op, req, rerr := request(c); rerr == nil {
-				b.add(event{line: line, op: op, req: req, isReq: true})
+			if op, isChange := changeOperation(c.Kind); isChange {
+				b.addChange(line, op, c)
 				continue
 			}
 		}
@@ -118,15 +117,15 @@ func (r *Runner) Restore(in io.Reader) int {
 	}
 }
 
-// event is one line waiting in a batch: a request for the kernel, or a
-// message already known (an option error).
+// event is one line waiting in a batch: a change for the kernel (the
+// next of the batch's changes), or a message already known (an option
+// error).
 type event struct {
-	line    int
-	op      operation
-	req     ipvs.Request
-	isReq   bool
-	message string
-	status  int
+	line     int
+	op       operation
+	isChange bool
+	message  string
+	status   int
 }
 
 // batch collects lines until they must be carried out.
@@ -134,20 +133,24 @@ type batch struct {
 	r       *Runner
 	verbose bool
 	events  []event
-	reqs    []ipvs.Request
-	status  int // of the last line carried out
+	changes []rule.Command // of the events that are changes, in order
+	status  int            // of the last line carried out
 
 	applied, failed, lastApplied int // for the verbose report
 }
 
+// add queues a line that is not a change.
 func (b *batch) add(e event) {
 	b.events = append(b.events, e)
-	if e.isReq {
-		b.reqs = append(b.reqs, e.req)
-	}
 	if len(b.events) >= batchLimit {
 		b.flush()
 	}
+}
+
+// addChange queues line's change c, whose errors op words.
+func (b *batch) addChange(line int, op operation, c *rule.Command) {
+	b.changes = append(b.changes, *c)
+	b.add(event{line: line, op: op, isChange: true})
 }
 
 // interrupted ends the restore on an interruption: the lines not yet sent
@@ -195,7 +198,7 @@ func startsWithBOM(args []string) bool {
 }
 
 // drop forgets the lines not yet sent.
-func (b *batch) drop() { b.events, b.reqs = b.events[:0], b.reqs[:0] }
+func (b *batch) drop() { b.events, b.changes = b.events[:0], b.changes[:0] }
 
 // prefix starts a verbose error line with the line's number.
 func (b *batch) prefix(line int) {
@@ -208,12 +211,12 @@ func (b *batch) prefix(line int) {
 // and returns the status of the last line carried out.
 func (b *batch) flush() int {
 	var errs []error
-	if len(b.reqs) > 0 {
-		errs = b.r.Backend.Batch(b.reqs)
+	if len(b.changes) > 0 {
+		errs = b.r.Backend.Changes(b.changes)
 	}
 	k := 0
 	for _, e := range b.events {
-		if !e.isReq {
+		if !e.isChange {
 			b.prefix(e.line)
 			io.WriteString(b.r.Stderr, e.message)
 			b.status = e.status

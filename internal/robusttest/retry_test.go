@@ -17,7 +17,7 @@ import (
 // The IPVS family of Linux 6.1 never marks a dump, so the marks are
 // injected here, over the real kernel.
 type interrupting struct {
-	*ipvs.Client
+	command.Kernel
 	services int // how many service dumps in a row are interrupted
 	dests    int // how many destination dumps of each service in a row are interrupted
 
@@ -71,7 +71,7 @@ func TestListingRetriesInterruptedDumps(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{"-Ln"}, {"-Ln", "--stats"}, {"-Sn"}} {
-		_, want, _ := list(c, args...)
+		_, want, _ := list(command.Kernel{Client: c}, args...)
 		if len(want) < 100 {
 			t.Fatalf("%v: listing too short to mean anything: %q", args, want)
 		}
@@ -85,7 +85,7 @@ func TestListingRetriesInterruptedDumps(t *testing.T) {
 			{"services never read", 1000, 0, true},
 			{"destinations never read", 0, 1000, true},
 		} {
-			b := &interrupting{Client: c, services: tc.services, dests: tc.dests, destCalls: map[ipvs.ServiceKey]int{}}
+			b := &interrupting{Kernel: command.Kernel{Client: c}, services: tc.services, dests: tc.dests, destCalls: map[ipvs.ServiceKey]int{}}
 			status, stdout, stderr := list(b, args...)
 			switch {
 			case b.serviceCalls > 3:

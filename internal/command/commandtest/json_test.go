@@ -44,7 +44,7 @@ func newJSONEnv(t *testing.T, setup string) *jsonEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	r, stdout, stderr := runner(t, &counting{Client: c}, ns, true)
+	r, stdout, stderr := runner(t, &counting{Kernel: command.Kernel{Client: c}}, ns, true)
 	r.OpenConnections = func() (io.ReadCloser, error) {
 		var f *os.File
 		err := ns.Do(func() (err error) {
@@ -681,7 +681,7 @@ func TestJSONEmpty(t *testing.T) {
 // failingDests fails the destination dump of the n-th service asked for,
 // as when a service is deleted while the listing runs.
 type failingDests struct {
-	*ipvs.Client
+	command.Kernel
 	n int
 }
 
@@ -698,19 +698,19 @@ func (f *failingDests) Destinations(k ipvs.ServiceKey) ([]ipvs.DestinationEntry,
 func TestJSONErrors(t *testing.T) {
 	e := newJSONEnv(t, "-A -t 10.0.0.1:80\n-A -t 10.0.0.2:80\n-a -t 10.0.0.2:80 -r 10.0.1.1 -m\n-A -t 10.0.0.3:80\n")
 
-	e.r.Backend = &failingDests{Client: e.c, n: 2}
+	e.r.Backend = &failingDests{Kernel: command.Kernel{Client: e.c}, n: 2}
 	status, out, errs := e.run(true, "-Ln")
 	var doc jsonlist.Services
 	decodeDoc(t, out, &doc)
 	if status != 1 || errs != "No such service\n" || doc.Error != "No such service" || len(doc.Services) != 1 || jsonKey(doc.Services[0]) != "tcp 10.0.0.1:80" {
 		t.Errorf("a service lost during the listing: status %d, stderr %q, document %+v", status, errs, doc)
 	}
-	e.r.Backend = &failingDests{Client: e.c, n: 1}
+	e.r.Backend = &failingDests{Kernel: command.Kernel{Client: e.c}, n: 1}
 	status, out, errs = e.run(true, "-Ln", "-t", "10.0.0.2:80")
 	if status != 1 || errs != "No such service\n" || len(out) != 0 {
 		t.Errorf("one service lost during the listing: status %d, stdout %q, stderr %q", status, out, errs)
 	}
-	e.r.Backend = e.c
+	e.r.Backend = command.Kernel{Client: e.c}
 
 	proc := func(text string, err error) func() (io.ReadCloser, error) {
 		return func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), err }
@@ -749,7 +749,7 @@ func TestJSONErrors(t *testing.T) {
 }
 
 // bigCounters reports the kernel's table with counters beyond 32 bits.
-type bigCounters struct{ *ipvs.Client }
+type bigCounters struct{ command.Kernel }
 
 var bigStats = ipvs.Stats{Connections: 1 << 40, PacketsIn: 1<<40 + 1, PacketsOut: 5_000_000_000, BytesIn: 1<<64 - 1, BytesOut: 1 << 63,
 	CPS: 1 << 33, PPSIn: 1 << 34, PPSOut: 1 << 35, BPSIn: 1 << 53, BPSOut: 1<<53 + 1}
@@ -774,7 +774,7 @@ func (b bigCounters) Destinations(k ipvs.ServiceKey) ([]ipvs.DestinationEntry, e
 // full through the command layer.
 func TestJSONCounters64(t *testing.T) {
 	e := newJSONEnv(t, "-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.0.1.1 -m\n")
-	e.r.Backend = bigCounters{e.c}
+	e.r.Backend = bigCounters{command.Kernel{Client: e.c}}
 	out := e.list(t, "-Ln", "--stats", "--rate")
 	doc := decodeServices(t, out)
 	wantStats := jsonlist.Stats{Conns: 1 << 40, InPkts: 1<<40 + 1, OutPkts: 5_000_000_000, InBytes: 1<<64 - 1, OutBytes: 1 << 63}

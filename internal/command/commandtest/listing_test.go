@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { os.Exit(vmtest.Main(m, vmtest.WithMemory(2048))) }
 
 // counting counts the destination dumps a listing asks for.
 type counting struct {
-	*ipvs.Client
+	command.Kernel
 	dumps int
 }
 
@@ -129,7 +129,7 @@ func TestListingPathsAgree(t *testing.T) {
 			defer c.Close()
 			randomTable(t, c, rand.New(rand.NewPCG(uint64(size.services), 7)), size.services, size.dests)
 			for _, args := range [][]string{{"-L"}, {"-Ln"}, {"-Ln", "--nosort"}, {"-Ln", "--exact"}, {"-Sn"}, {"-S"}} {
-				viaDumps, viaProc := &counting{Client: c}, &counting{Client: c}
+				viaDumps, viaProc := &counting{Kernel: command.Kernel{Client: c}}, &counting{Kernel: command.Kernel{Client: c}}
 				dumps, out1, err1 := runner(t, viaDumps, ns, false)
 				proc, out2, err2 := runner(t, viaProc, ns, true)
 				s1, s2 := dumps.Main(args), proc.Main(args)
