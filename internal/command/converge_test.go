@@ -213,3 +213,146 @@ func TestConvergeOneProblem(t *testing.T) {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
 	}
 }
+
+// TestConvergeOnFake converges the fake kernel's table onto inputs: the
+// table after is the one a plain restore of the input makes on an empty
+// table (services, settings, servers and their order), the services
+// converging does not touch keep their counters, the refused changes are
+// reported, converging again plans nothing (but what was refused), and a
+// dry run's plan, restored
+// the plain way, makes the same table.
+func TestConvergeOnFake(t *testing.T) {
+	const from = `-A -t 10.9.9.9:80 -s rr
+-a -t 10.9.9.9:80 -r 10.9.0.2:80 -m -w 1
+-a -t 10.9.9.9:80 -r 10.9.0.3:80 -m -w 1
+-A -t 10.0.0.2:80 -s wlc
+-a -t 10.0.0.2:80 -r 10.1.0.1:80 -g -w 1
+-A -u 10.0.0.3:53 -s sh -b sh-port
+-a -u 10.0.0.3:53 -r 10.1.0.5:53 -m -w 1
+-A -f 7 -s wrr
+-a -f 7 -r 10.1.0.1:0 -g -w 1
+-a -f 7 -r 10.1.0.2:0 -g -w 2
+-a -f 7 -r 10.1.0.3:0 -g -w 3
+-A -t [2001:db8::1]:443 -s mh -b mh-port
+-a -t [2001:db8::1]:443 -r [2001:db8::10]:443 -m -w 1
+`
+	kept := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.9.9.9"), Port: 80}
+	for _, tc := range []struct {
+		name, from, input string
+		status            int
+		stderr            string
+	}{{
+		name: "edits, deletes, reorders and adds",
+		from: from,
+		input: `-A -t 10.9.9.9:80 -s rr
+-a -t 10.9.9.9:80 -r 10.9.0.2:80 -m -w 1
+-a -t 10.9.9.9:80 -r 10.9.0.3:80 -m -w 1
+-A -t 10.0.0.2:80 -s rr -p 600
+-a -t 10.0.0.2:80 -r 10.1.0.1:80 -g -w 1
+-A -f 7 -s wrr
+-a -f 7 -r 10.1.0.1:0 -g -w 1
+-a -f 7 -r 10.1.0.3:0 -g -w 3
+-a -f 7 -r 10.1.0.4:0 -g -w 4
+-a -f 7 -r 10.1.0.2:0 -g -w 5
+-A -t [2001:db8::1]:443 -s mh -b mh-port
+-a -t [2001:db8::1]:443 -r [2001:db8::10]:443 -m -w 1 -x 100 -y 10
+-a -t [2001:db8::1]:443 -r 192.168.1.50:443 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum
+-A -u 10.0.0.4:53 -s lc
+-a -u 10.0.0.4:53 -r 10.1.0.9:53 -m -w 1
+`,
+		stderr: "ipvsadm: converge: 9 changes made for 5 services: services 1 added, 1 edited, 1 deleted; servers 4 added, 1 edited, 1 deleted; 0 refused\n",
+	}, {
+		name:   "the same table",
+		from:   from,
+		input:  from,
+		stderr: "ipvsadm: converge: 0 changes made for 5 services: services 0 added, 0 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		name:   "empty input",
+		from:   from,
+		stderr: "ipvsadm: converge: 5 changes made for 0 services: services 0 added, 0 edited, 5 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		name:   "from an empty table",
+		input:  from,
+		stderr: "ipvsadm: converge: 13 changes made for 5 services: services 5 added, 0 edited, 0 deleted; servers 8 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		name:   "marks of 2^31 and above",
+		from:   "-A -f 2147483648 -s rr\n-a -f 2147483648 -r 10.1.0.1:0 -g -w 1\n-A -f 4294967295 -6 -s wlc\n",
+		input:  "-A -f 2147483648 -s rr\n-a -f 2147483648 -r 10.1.0.1:0 -g -w 1\n-A -f 4294967295 -6 -s sh\n",
+		stderr: "ipvsadm: converge: 1 change made for 2 services: services 0 added, 1 edited, 0 deleted; servers 0 added, 0 edited, 0 deleted; 0 refused\n",
+	}, {
+		// As TestConvergeKernelRefusal in commandtest shows on the kernel.
+		name:   "unknown scheduler refused",
+		from:   "-A -t 10.0.0.1:80 -s rr\n",
+		input:  "-A -t 10.0.0.9:80 -s nosuch\n-A -t 10.0.0.8:80 -s rr\n",
+		status: 1,
+		stderr: "ipvsadm: -A -t 10.0.0.9:80 -s nosuch: Scheduler or persistence engine not found\n" +
+			"ipvsadm: converge: 2 changes made for 2 services: services 1 added, 0 edited, 1 deleted; servers 0 added, 0 edited, 0 deleted; 1 refused\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := restoredTable(t, tc.input)
+			k := newFakeKernel(t, tc.from)
+			counted := false
+			if _, ok := k.table.index[kept]; ok {
+				k.traffic(t, kept, 4)
+				counted = true
+			}
+			before := k.String()
+			st, plan, _ := convergeFake(k, tc.input, true)
+			if st != 0 || k.String() != before || k.sent != 0 {
+				t.Fatalf("dry run: status %d, %d changes sent", st, k.sent)
+			}
+			if st, stdout, stderr := convergeFake(k, tc.input, false); st != tc.status || stdout != "" || stderr != tc.stderr {
+				t.Errorf("status %d, want %d, stdout %q\nstderr:\n%s\nwant:\n%s", st, tc.status, stdout, stderr, tc.stderr)
+			}
+			if got := tableOnly(k.String()); got != want {
+				t.Errorf("table after converging:\n%s\nwant (a plain restore of the input):\n%s", got, want)
+			}
+			if counted {
+				if s, ok := k.table.index[kept]; ok && s.Stats.Connections != 4 {
+					t.Errorf("the untouched service's counters changed: %+v", s.Stats)
+				}
+			}
+			if st, stdout, stderr := convergeFake(k, tc.input, true); tc.status == 0 && (stdout != "" || !strings.Contains(stderr, ": 0 changes planned")) {
+				t.Errorf("converging again: status %d, plan %q, %s", st, stdout, stderr)
+			}
+
+			replayed := newFakeKernel(t, tc.from)
+			var out strings.Builder
+			r := &Runner{Backend: replayed, Stdout: &out, Stderr: &out, Prog: "ipvsadm"}
+			r.Restore(strings.NewReader(plan))
+			if got := tableOnly(replayed.String()); got != want {
+				t.Errorf("table after restoring the plan\n%s:\n%s\nwant:\n%s", plan, got, want)
+			}
+		})
+	}
+}
+
+// convergeFake converges k onto input, verbosely, and returns the status,
+// stdout and stderr.
+func convergeFake(k *fakeKernel, input string, dryRun bool) (int, string, string) {
+	var stdout, stderr strings.Builder
+	r := &Runner{Backend: k, Stdout: &stdout, Stderr: &stderr, Prog: "ipvsadm", RestoreOptions: RestoreOptions{Converge: true, DryRun: dryRun, Verbose: true}}
+	st := r.Restore(strings.NewReader(input))
+	return st, stdout.String(), stderr.String()
+}
+
+// restoredTable is the table a plain restore of rules onto an empty table
+// makes, refused lines and all, without counters.
+func restoredTable(t *testing.T, rules string) string {
+	t.Helper()
+	k := newFakeKernel(t, "")
+	r := &Runner{Backend: k, Stdout: &strings.Builder{}, Stderr: &strings.Builder{}, Prog: "ipvsadm"}
+	r.Restore(strings.NewReader(rules))
+	return k.String()
+}
+
+// tableOnly drops the counter lines of fakeKernel.String.
+func tableOnly(s string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
