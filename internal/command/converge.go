@@ -34,11 +34,7 @@ func (r *Runner) Converge(in io.Reader) int {
 	if want == nil {
 		return status
 	}
-	have, err := r.Backend.Services()
-	var plan []rule.Command
-	if err == nil {
-		plan, err = planChanges(have, func(key ipvs.ServiceKey) ([]ipvs.Destination, error) { return kernelServers(r.Backend, key) }, want)
-	}
+	plan, err := planChanges(r.Backend, want)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "%s: reading the kernel's table: %s\n", r.Prog, KernelMessage(err))
 		return 1
@@ -179,10 +175,14 @@ func sameServer(a, b ipvs.Destination) bool { return serverKey(a) == serverKey(b
 
 // planChanges returns the changes that turn the kernel's table into want,
 // in the order to make them: services that go away first, then each wanted
-// service in the input's order with its server changes. have is the
-// kernel's services; servers reads the servers of one, oldest first, so
-// that converging a large table never holds all of them at once.
-func planChanges(have []ipvs.ServiceEntry, servers func(ipvs.ServiceKey) ([]ipvs.Destination, error), want *table) ([]rule.Command, error) {
+// service in the input's order with its server changes. It reads the
+// servers of one service at a time, so that converging a large table
+// never holds all of them at once.
+func planChanges(b Backend, want *table) ([]rule.Command, error) {
+	have, err := b.Services()
+	if err != nil {
+		return nil, err
+	}
 	var plan []rule.Command
 	haveIndex := make(map[ipvs.ServiceKey]ipvs.Service, len(have))
 	for _, h := range have {
@@ -203,7 +203,7 @@ func planChanges(have []ipvs.ServiceEntry, servers func(ipvs.ServiceKey) ([]ipvs
 		case !sameSettings(h, w.Service):
 			plan = append(plan, serviceChange(rule.EditService, w.Service))
 		}
-		hd, err := servers(h.ServiceKey)
+		hd, err := kernelServers(b, h.ServiceKey)
 		if err != nil {
 			return nil, err
 		}
