@@ -6,9 +6,7 @@ import (
 	"io"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/connections"
-	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/jsonlist"
-	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
@@ -34,60 +32,38 @@ func (r *Runner) listJSON(c *rule.Command) Outcome {
 			return listFailed // as the text listing: no message
 		}
 		return r.jsonWritten(jsonlist.WriteDaemons(r.Stdout, jsonlist.NewDaemons(d)))
-	case c.HasService:
-		return r.serviceJSON(c.Service.ServiceKey, inc, c.List.NoSort)
 	}
-	return r.servicesJSON(inc, c.List.NoSort)
+	return r.servicesJSON(c, inc)
 }
 
-// servicesJSON lists every service, streaming one service (with its
-// destinations) at a time.
-func (r *Runner) servicesJSON(inc jsonlist.Include, noSort bool) Outcome {
-	services, fetched := r.services(!noSort)
-	if !fetched {
+// servicesJSON lists every service, or the one c names, streaming one
+// service (with its destinations) at a time. A listing of one service
+// writes nothing unless it and its destinations could be read; a listing
+// of all that fails midway ends its document with an "error" member.
+func (r *Runner) servicesJSON(c *rule.Command, inc jsonlist.Include) Outcome {
+	l, err := r.readListing(listedService(c), !c.List.NoSort)
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
 		return listFailed
 	}
+	// The writer buffers: nothing reaches r.Stdout before Close, Fail or
+	// 32 KiB, so a listing of one service that fails prints nothing.
 	out, err := jsonlist.NewServicesWriter(r.Stdout, jsonlist.NewIPVS(r.Info))
 	if err != nil {
 		return r.jsonWritten(err)
 	}
-	for i := range services {
-		s := &services[i]
-		if err := r.fillDestinations(s, noSort); err != nil {
-			msg := kernelMessage(opGetServers, err)
-			fmt.Fprintln(r.Stderr, msg)
-			out.Fail(msg)
+	for s, err := range l.all() {
+		if err != nil {
+			fmt.Fprintln(r.Stderr, err)
+			if !c.HasService {
+				out.Fail(err.Error())
+			}
 			return listFailed
 		}
 		js := jsonlist.NewService(s.ServiceEntry, s.Destinations, inc)
 		if err := out.Write(&js); err != nil {
 			return r.jsonWritten(err)
 		}
-		s.Destinations = nil // done with it
-	}
-	return r.jsonWritten(out.Close())
-}
-
-// serviceJSON lists the one service key names; nothing is written unless
-// it and its destinations could be read.
-func (r *Runner) serviceJSON(key ipvs.ServiceKey, inc jsonlist.Include, noSort bool) Outcome {
-	entry, err := r.Backend.Service(key)
-	if err != nil {
-		fmt.Fprintln(r.Stderr, kernelMessage(opGetService, err))
-		return listFailed
-	}
-	s := render.Service{ServiceEntry: entry}
-	if err := r.fillDestinations(&s, noSort); err != nil {
-		fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
-		return listFailed
-	}
-	out, err := jsonlist.NewServicesWriter(r.Stdout, jsonlist.NewIPVS(r.Info))
-	if err != nil {
-		return r.jsonWritten(err)
-	}
-	js := jsonlist.NewService(s.ServiceEntry, s.Destinations, inc)
-	if err := out.Write(&js); err != nil {
-		return r.jsonWritten(err)
 	}
 	return r.jsonWritten(out.Close())
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/connections"
@@ -52,59 +53,100 @@ func (r *Runner) list(c *rule.Command) Outcome {
 		}
 		render.Daemons(r.Stdout, d)
 		return ok
-	case c.HasService:
-		return r.listService(c.Service.ServiceKey, opts)
 	}
-	return r.listAll(opts)
+	return r.listServices(c, opts)
 }
 
-// listAll is -L: the version line, then (once the services are read) the
-// title and every service with its servers.
-func (r *Runner) listAll(opts render.Options) Outcome {
-	render.Header(r.Stdout, r.Info)
-	services, fetched := r.services(!opts.NoSort)
-	if !fetched {
+// listServices is -L of every service (the version line, then, once the
+// services are read, the title and every service with its servers) or of
+// the one service c names (no version line).
+func (r *Runner) listServices(c *rule.Command, opts render.Options) Outcome {
+	if !c.HasService {
+		render.Header(r.Stdout, r.Info)
+	}
+	l, err := r.readListing(listedService(c), !opts.NoSort)
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
 		return listFailed
 	}
 	render.Title(r.Stdout, opts)
+	// /proc has what a plain listing shows of a destination.
+	if !c.HasService && !(opts.Stats || opts.Rate || opts.Thresholds || opts.PersistentConn || opts.TunInfo) {
+		l.useProcTable(false)
+	}
 	n := r.namer(opts.Numeric)
-	table := r.readTable(opts, services)
-	var (
-		dests  []ipvs.DestinationEntry // reused for every service read from /proc
-		sorter render.DestinationSorter
-	)
-	for i := range services {
-		if d, ok := table.AppendDestinations(dests[:0], services[i].ServiceKey); ok {
-			if !opts.NoSort {
-				sorter.Sort(d)
-			}
-			services[i].Destinations, dests = d, d
-		} else if err := r.fillDestinations(&services[i], opts.NoSort); err != nil {
-			fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
+	for s, err := range l.all() {
+		if err != nil {
+			fmt.Fprintln(r.Stderr, err)
 			return listFailed
 		}
-		render.ServiceLines(r.Stdout, services[i], opts, n)
-		services[i].Destinations = nil // done with it
+		render.ServiceLines(r.Stdout, s, opts, n)
 	}
 	return ok
 }
 
-// services reads every service, sorted as the original sorts them if
-// sorted; on failure it prints the message and reports false.
-func (r *Runner) services(sorted bool) ([]render.Service, bool) {
+// serviceListing is the assembly under every listing of virtual services
+// (-L and -l of all services or of one, -S, --json): it reads the
+// services, then hands them out one at a time with their destinations,
+// taken from /proc/net/ip_vs where the listing allows it, else from one
+// dump per service; both sorted as the original sorts them unless the
+// listing keeps the kernel's order (--nosort).
+type serviceListing struct {
+	r        *Runner
+	services []render.Service
+	sorted   bool
+	// table holds every service's destinations as /proc/net/ip_vs listed
+	// them; it is empty unless useProcTable found them.
+	table *proctable.Table
+	// tunnels is set when the listing shows tunnel settings, which /proc
+	// lacks: a service with a tunnelling destination is then dumped.
+	tunnels bool
+	dests   []ipvs.DestinationEntry // reused for every service read from /proc
+	sorter  render.DestinationSorter
+}
+
+// listingError is a failed read of a listing; its text is the line
+// ipvsadm prints.
+type listingError struct {
+	op  operation
+	err error
+}
+
+func (e *listingError) Error() string { return kernelMessage(e.op, e.err) }
+func (e *listingError) Unwrap() error { return e.err }
+
+// listedService is the service a listing command names, or nil for all.
+func listedService(c *rule.Command) *ipvs.ServiceKey {
+	if c.HasService {
+		return &c.Service.ServiceKey
+	}
+	return nil
+}
+
+// readListing reads the services a listing shows: the one key names, or,
+// if key is nil, every service, sorted if sorted.
+func (r *Runner) readListing(key *ipvs.ServiceKey, sorted bool) (*serviceListing, error) {
+	l := &serviceListing{r: r, sorted: sorted, table: &proctable.Table{}}
+	if key != nil {
+		entry, err := r.Backend.Service(*key)
+		if err != nil {
+			return nil, &listingError{opGetService, err}
+		}
+		l.services = []render.Service{{ServiceEntry: entry}}
+		return l, nil
+	}
 	entries, err := retryInterrupted(r.Backend.Services)
 	if err != nil {
-		fmt.Fprintln(r.Stderr, kernelMessage(opOther, err))
-		return nil, false
+		return nil, &listingError{opOther, err}
 	}
-	services := make([]render.Service, len(entries))
+	l.services = make([]render.Service, len(entries))
 	for i := range entries {
-		services[i].ServiceEntry = entries[i]
+		l.services[i].ServiceEntry = entries[i]
 	}
 	if sorted {
-		render.SortServices(services)
+		render.SortServices(l.services)
 	}
-	return services, true
+	return l, nil
 }
 
 // dumpAttempts is how many times a listing reads a dump that the kernel
@@ -128,71 +170,91 @@ func retryInterrupted[T any](read func() (T, error)) (T, error) {
 	}
 }
 
-// readTable reads every service's destinations from /proc in one go when
-// the listing shows nothing of them that /proc lacks. It returns an empty
-// table (every service then falls back to its own dump) when that cannot
-// be done; a service missing from the table, because it was added after
-// the read, falls back the same way.
+// useProcTable lets a listing of every service, which shows nothing of a
+// destination that /proc/net/ip_vs lacks (except tunnel settings, if
+// tunnels), take the destinations of all services from /proc in one read
+// instead of one dump per service. When that cannot be done the table
+// stays empty, and every service falls back to its own dump; a service
+// missing from the table, because it was added after the read, falls back
+// the same way.
 //
 // /proc does not say a firewall-mark service's family, so a mark that an
-// IPv4 and an IPv6 service of services share is left to the dumps. The
-// table notices a mark it lists twice, but a read racing with changes can
-// miss one of the two: the kernel resumes its walk by position in a table
-// that all namespaces share, so even a namespace being torn down elsewhere
-// can make it skip a service.
-func (r *Runner) readTable(opts render.Options, services []render.Service) *proctable.Table {
-	if r.OpenTable == nil || opts.Stats || opts.Rate || opts.Thresholds || opts.PersistentConn || opts.TunInfo {
-		return &proctable.Table{}
+// IPv4 and an IPv6 service share is left to the dumps. The table notices a
+// mark it lists twice, but a read racing with changes can miss one of the
+// two: the kernel resumes its walk by position in a table that all
+// namespaces share, so even a namespace being torn down elsewhere can make
+// it skip a service (TestProcTableSharedMarkUsesDumps).
+func (l *serviceListing) useProcTable(tunnels bool) {
+	if l.r.OpenTable == nil || len(l.services) == 0 {
+		return
 	}
-	f, err := r.OpenTable()
+	f, err := l.r.OpenTable()
 	if err != nil {
-		return &proctable.Table{}
+		return
 	}
 	defer f.Close()
 	t, err := proctable.Read(f)
 	if err != nil {
-		return &proctable.Table{}
+		return
 	}
 	families := make(map[uint32]ipvs.Family)
-	for i := range services {
-		if mark := services[i].FWMark; mark != 0 {
-			if f, seen := families[mark]; seen && f != services[i].Family {
+	for i := range l.services {
+		if mark := l.services[i].FWMark; mark != 0 {
+			if f, seen := families[mark]; seen && f != l.services[i].Family {
 				t.SetAmbiguous(mark)
 			}
-			families[mark] = services[i].Family
+			families[mark] = l.services[i].Family
 		}
 	}
-	return t
+	l.table, l.tunnels = t, tunnels
 }
 
-// fillDestinations reads a service's servers, sorted unless noSort.
-func (r *Runner) fillDestinations(s *render.Service, noSort bool) error {
-	dests, err := retryInterrupted(func() ([]ipvs.DestinationEntry, error) { return r.Backend.Destinations(s.ServiceKey) })
-	if err != nil {
-		return err
+// all yields each service in turn with its destinations, which are valid
+// until the next one. It stops at the first service whose destinations
+// cannot be read, yielding the error.
+func (l *serviceListing) all() iter.Seq2[*render.Service, error] {
+	return func(yield func(*render.Service, error) bool) {
+		for i := range l.services {
+			s := &l.services[i]
+			if err := l.fill(s); err != nil {
+				yield(nil, &listingError{opGetServers, err})
+				return
+			}
+			more := yield(s, nil)
+			s.Destinations = nil // done with it
+			if !more {
+				return
+			}
+		}
 	}
-	if !noSort {
-		render.SortDestinations(dests)
+}
+
+// fill sets the destinations of s, from the table if it has them all,
+// else from a dump.
+func (l *serviceListing) fill(s *render.Service) error {
+	if d, ok := l.table.AppendDestinations(l.dests[:0], s.ServiceKey); ok && !(l.tunnels && hasTunnel(d)) {
+		s.Destinations, l.dests = d, d
+	} else {
+		d, err := retryInterrupted(func() ([]ipvs.DestinationEntry, error) { return l.r.Backend.Destinations(s.ServiceKey) })
+		if err != nil {
+			return err
+		}
+		s.Destinations = d
 	}
-	s.Destinations = dests
+	if l.sorted {
+		l.sorter.Sort(s.Destinations)
+	}
 	return nil
 }
 
-// listService is -L with a service: no version line.
-func (r *Runner) listService(key ipvs.ServiceKey, opts render.Options) Outcome {
-	entry, err := r.Backend.Service(key)
-	if err != nil {
-		fmt.Fprintln(r.Stderr, kernelMessage(opGetService, err))
-		return listFailed
+// hasTunnel reports whether any of dests forwards by tunnelling.
+func hasTunnel(dests []ipvs.DestinationEntry) bool {
+	for _, d := range dests {
+		if d.Method == ipvs.Tunnel {
+			return true
+		}
 	}
-	render.Title(r.Stdout, opts)
-	s := render.Service{ServiceEntry: entry}
-	if err := r.fillDestinations(&s, opts.NoSort); err != nil {
-		fmt.Fprintln(r.Stderr, kernelMessage(opGetServers, err))
-		return listFailed
-	}
-	render.ServiceLines(r.Stdout, s, opts, r.namer(opts.Numeric))
-	return ok
+	return false
 }
 
 // openConnections opens /proc/net/ip_vs_conn for -Lc; on failure it

@@ -20,9 +20,9 @@ type Namer interface {
 
 // Width limits of address texts (section 3.6 of the reference).
 const (
-	// MaxAddrPortLen is the cap on every "addr:port" text: the original
+	// maxAddrPortLen is the cap on every "addr:port" text: the original
 	// formats it into a 60-byte buffer.
-	MaxAddrPortLen = 59
+	maxAddrPortLen = 59
 	// serverNameLen is the cut of an IPv4 server's text in list formats.
 	serverNameLen = 28
 	// serviceNameLen is the cut of an IPv4 service's "TCP  addr:port" text.
@@ -34,7 +34,7 @@ const (
 // as "[inet_ntop text]"; with a non-nil Namer the address is replaced by its
 // host name and the port by its service name for proto (TCP, UDP, SCTP
 // only; other protocols always show the number) when the lookups succeed.
-// The result is cut to MaxAddrPortLen bytes. The zero Addr reads as 0.0.0.0.
+// The result is cut to maxAddrPortLen bytes. The zero Addr reads as 0.0.0.0.
 func AddrPort(addr netip.Addr, port uint16, proto ipvs.Protocol, n Namer) string {
 	return string(appendAddrPort(nil, addr, port, proto, n))
 }
@@ -83,8 +83,8 @@ func appendAddrPort(b []byte, addr netip.Addr, port uint16, proto ipvs.Protocol,
 	} else {
 		b = strconv.AppendUint(b, uint64(port), 10)
 	}
-	if len(b)-start > MaxAddrPortLen {
-		b = b[:start+MaxAddrPortLen]
+	if len(b)-start > maxAddrPortLen {
+		b = b[:start+maxAddrPortLen]
 	}
 	return b
 }

@@ -38,17 +38,13 @@ func appendRightUint(b []byte, v uint64, width int) []byte {
 	return append(b, digits...)
 }
 
-// LargeNumber returns the text of the original's print_largenum, used for
+// appendLargeNum appends the text of the original's print_largenum, used for
 // the stats and rate columns: with exact, the decimal value right-justified
 // in 9 columns, or in digits+1 when it has more than 8 digits (so there is
 // always a leading blank); without, values below 10^8 right-justified in 9,
 // else the value divided (truncating) by 10^3, 10^6, 10^9 or 10^12 —
 // for values below 10^9, 10^11, 10^14 and above — right-justified in 8 and
 // followed by K, M, G or T (an 8-digit quotient leaves no leading blank).
-func LargeNumber(v uint64, exact bool) string {
-	return string(appendLargeNum(nil, v, exact))
-}
-
 func appendLargeNum(b []byte, v uint64, exact bool) []byte {
 	if exact {
 		var tmp [20]byte

@@ -32,7 +32,7 @@ type Options struct {
 	PersistentConn bool // --persistent-conn
 	TunInfo        bool // --tun-info
 	Exact          bool // --exact
-	NoSort         bool // --nosort (used by List)
+	NoSort         bool // --nosort: the caller keeps the kernel's order
 }
 
 func (o Options) namer(n Namer) Namer {
@@ -51,27 +51,27 @@ type Service struct {
 // blockSize is the size of the internal output buffer.
 const blockSize = 4096
 
-// Buffer is a writer that lends its free space to append a line to, as
+// buffer is a writer that lends its free space to append a line to, as
 // *bufio.Writer and *bytes.Buffer do: the functions here append each line
 // straight into it and pass the result to Write, which then copies nothing.
-// A writer that is not a Buffer gets a bufio.Writer of its own for each
+// A writer that is not a buffer gets a bufio.Writer of its own for each
 // call, flushed before the call returns.
-type Buffer interface {
+type buffer interface {
 	io.Writer
 	// AvailableBuffer returns an empty slice whose capacity is the
 	// writer's free space; it is valid until the next write.
 	AvailableBuffer() []byte
 }
 
-// out is the line sink shared by all functions: a Buffer, owned (a
+// out is the line sink shared by all functions: a buffer, owned (a
 // bufio.Writer flushed at the end) or borrowed from the caller.
 type out struct {
-	bw  Buffer
+	bw  buffer
 	own *bufio.Writer
 }
 
 func newOut(w io.Writer) out {
-	if b, ok := w.(Buffer); ok {
+	if b, ok := w.(buffer); ok {
 		return out{bw: b}
 	}
 	bw := bufio.NewWriterSize(w, blockSize)
@@ -141,32 +141,12 @@ func title(opts Options) string {
 		"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
 }
 
-// List writes a whole -L listing: the version line when info is not nil
-// (a listing of one service given with -t/-u/-f has none), the title, then
-// every service with its servers. Unless opts.NoSort it first sorts
-// services and servers in place with Sort.
-func List(w io.Writer, info *ipvs.Info, services []Service, opts Options, n Namer) error {
-	o := newOut(w)
-	if info != nil {
-		o.put(appendHeader(o.line(), *info))
-	}
-	o.put(append(o.line(), title(opts)...))
-	if !opts.NoSort {
-		Sort(services)
-	}
-	n = opts.namer(n)
-	for i := range services {
-		writeService(o, &services[i], opts, n)
-	}
-	return o.done()
-}
-
 // ServiceLines writes the line of one service followed by one line per
-// server, in the order given (sort first with Sort or SortDestinations
-// unless --nosort).
-func ServiceLines(w io.Writer, s Service, opts Options, n Namer) error {
+// server, in the order given (sort first with SortServices and a
+// DestinationSorter unless --nosort).
+func ServiceLines(w io.Writer, s *Service, opts Options, n Namer) error {
 	o := newOut(w)
-	writeService(o, &s, opts, opts.namer(n))
+	writeService(o, s, opts, opts.namer(n))
 	return o.done()
 }
 
@@ -239,13 +219,6 @@ func appendMask(b []byte, fam ipvs.Family, mask uint32) ([]byte, bool) {
 		return b, false
 	}
 	return ipvstext.AppendIPv4(b, [4]byte{byte(mask >> 24), byte(mask >> 16), byte(mask >> 8), byte(mask)}), true
-}
-
-// MaskText returns the text after " mask " / " -M " for a persistent
-// service, or "" when none is shown.
-func MaskText(s ipvs.Service) string {
-	b, _ := appendMask(nil, serviceFamily(&s), s.Netmask)
-	return string(b)
 }
 
 func seconds32(d time.Duration) uint32 { return uint32(int64(d / time.Second)) }

@@ -125,211 +125,6 @@ const (
 		"  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n"
 )
 
-func TestList(t *testing.T) {
-	localhost := fakeNamer{
-		hosts:    map[netip.Addr]string{addr("127.0.0.1"): "localhost"},
-		services: map[string]string{"22/tcp": "ssh", "80/tcp": "http"},
-	}
-	tests := []struct {
-		name     string
-		info     *ipvs.Info
-		services []Service
-		opts     Options
-		namer    Namer
-		want     string
-	}{
-		{
-			name: "empty table (3.1)",
-			info: v121,
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault,
-		},
-		{
-			name: "case 1: -Ln",
-			info: v121,
-			services: []Service{tcp("10.0.0.1", 80).with(
-				dest("192.168.0.2", 8080, ipvs.Masquerade, 3),
-				dest("192.168.0.1", 80, ipvs.Route, 1))},
-			opts: Options{Numeric: true},
-			want: lines(
-				"IP Virtual Server version 1.2.1 (size=4096)",
-				"Prot LocalAddress:Port Scheduler Flags",
-				"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn",
-				"TCP  10.0.0.1:80 wlc",
-				"  -> 192.168.0.1:80               Route   1      0          0         ",
-				"  -> 192.168.0.2:8080             Masq    3      0          0         "),
-		},
-		{
-			name: "case 3: persistence and port 0",
-			info: v121,
-			services: []Service{
-				svc(ipvs.UDP, "10.0.0.1", 53).persist(60, 0xffffff00),
-				tcp("10.0.0.1", 443).persist(360, 0xffffffff),
-				tcp("10.0.0.1", 0).persist(360, 0xffffffff),
-			},
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"TCP  10.0.0.1:0 wlc persistent 360",
-				"TCP  10.0.0.1:443 wlc persistent 360",
-				"UDP  10.0.0.1:53 wlc persistent 60 mask 255.255.255.0"),
-		},
-		{
-			name: "case 9 / 3.9: sort order",
-			info: v121,
-			services: []Service{
-				tcp("1.1.1.1", 80), tcp("10.0.0.1", 80), tcp("192.168.0.1", 80),
-				fwm(4294967295, ipvs.INET), fwm(1, ipvs.INET), svc(ipvs.UDP, "1.1.1.1", 80), tcp("::1", 80),
-			},
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"FWM  -1 wlc",
-				"TCP  192.168.0.1:80 wlc",
-				"TCP  1.1.1.1:80 wlc",
-				"TCP  10.0.0.1:80 wlc",
-				"UDP  1.1.1.1:80 wlc",
-				"TCP  [::1]:80 wlc",
-				"FWM  1 wlc"),
-		},
-		{
-			name: "case 10: scheduler flags",
-			info: v121,
-			services: []Service{
-				tcp("1.2.3.4", 2).sched("sh").flags(ipvs.FlagSched1),
-				tcp("1.2.3.4", 3).sched("sh").flags(ipvs.FlagSched3),
-				tcp("1.2.3.4", 4).sched("mh").flags(ipvs.FlagSched2 | ipvs.FlagSched1),
-				tcp("1.2.3.4", 5).flags(ipvs.FlagSched2 | ipvs.FlagSched1),
-			},
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"TCP  1.2.3.4:2 sh (sh-fallback)",
-				"TCP  1.2.3.4:3 sh ()",
-				"TCP  1.2.3.4:4 mh (mh-fallback,mh-port)",
-				"TCP  1.2.3.4:5 wlc (flag-1,flag-2)"),
-		},
-		{
-			name: "case 11: --tun-info",
-			info: v121,
-			services: []Service{tcp("10.0.0.1", 80).with(
-				tun("192.168.0.1", 80, ipvs.TunnelIPIP, 0, 0),
-				tun("192.168.0.2", 80, ipvs.TunnelGRE, 0, ipvs.TunnelNoChecksum),
-				tun("192.168.0.3", 80, ipvs.TunnelGRE, 0, ipvs.TunnelChecksum),
-				tun("192.168.0.4", 80, ipvs.TunnelGUE, 6080, ipvs.TunnelNoChecksum),
-				tun("192.168.0.5", 80, ipvs.TunnelGUE, 6081, ipvs.TunnelRemoteChecksum),
-				dest("192.168.0.6", 80, ipvs.Masquerade, 1))},
-			opts: Options{Numeric: true, TunInfo: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleTun + lines(
-				"TCP  10.0.0.1:80 wlc",
-				"  -> 192.168.0.1:80               Tunnel  ipip          1      0          0         ",
-				"  -> 192.168.0.2:80               Tunnel  gre:-c        1      0          0         ",
-				"  -> 192.168.0.3:80               Tunnel  gre:+c        1      0          0         ",
-				"  -> 192.168.0.4:80               Tunnel  gue:6080:-c   1      0          0         ",
-				"  -> 192.168.0.5:80               Tunnel  gue:6081:r+c  1      0          0         ",
-				"  -> 192.168.0.6:80               Masq    n/a           1      0          0         "),
-		},
-		{
-			name: "case 13: IPv6 and mixed-family tunnel server",
-			info: v121,
-			services: []Service{
-				fwm(7, ipvs.INET6).persist(360, 64).with(dest("2001:db8::12", 0, ipvs.Route, 1)),
-				tcp("2001:db8::100", 443).persist(100, 48).with(
-					dest("2001:db8::10", 8443, ipvs.Masquerade, 7),
-					dest("192.168.1.50", 443, ipvs.Tunnel, 1)),
-			},
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"TCP  [2001:db8::100]:443 wlc persistent 100 mask 48",
-				"  -> 192.168.1.50:443             Tunnel  1      0          0         ",
-				"  -> [2001:db8::10]:8443          Masq    7      0          0         ",
-				"FWM  7 IPv6 wlc persistent 360 mask 64",
-				"  -> [2001:db8::12]:0             Route   1      0          0         "),
-		},
-		{
-			name: "case 14: one service, no version line; fwmark server ports stay numeric",
-			services: []Service{fwm(100, ipvs.INET).sched("lc").persist(1800, 0xffffff00).with(
-				dest("192.168.1.30", 0, ipvs.Route, 1))},
-			namer: localhost,
-			want: titleDefault + lines(
-				"FWM  100 lc persistent 1800 mask 255.255.255.0",
-				"  -> 192.168.1.30:0               Route   1      0          0         "),
-		},
-		{
-			name: "case 22, 29: ops; pe only when persistent",
-			info: v121,
-			services: []Service{
-				svc(ipvs.UDP, "10.1.1.3", 5060).sched("rr").pe("sip").flags(ipvs.FlagOnePacket),
-				svc(ipvs.UDP, "10.1.1.4", 53).sched("wrr").persist(360, 0xffffffff),
-				fwm(1, ipvs.INET).flags(ipvs.FlagOnePacket),
-			},
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"UDP  10.1.1.3:5060 rr ops",
-				"UDP  10.1.1.4:53 wrr persistent 360",
-				"FWM  1 wlc ops"),
-		},
-		{
-			name: "case 23, 25, 26: weight 2^31-1, FWM -1, 8.0.0.1",
-			info: v121,
-			services: []Service{
-				tcp("8.0.0.1", 80).with(dest("10.0.0.2", 80, ipvs.Route, 2147483647)),
-				fwm(4294967295, ipvs.INET),
-			},
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"FWM  -1 wlc",
-				"TCP  8.0.0.1:80 wlc",
-				"  -> 10.0.0.2:80                  Route   2147483647 0          0         "),
-		},
-		{
-			name:     "case 27: names",
-			info:     v121,
-			services: []Service{tcp("127.0.0.1", 22)},
-			namer:    localhost,
-			want:     "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + "TCP  localhost:ssh wlc\n",
-		},
-		{
-			name:     "-n beats a Namer",
-			info:     v121,
-			services: []Service{tcp("127.0.0.1", 22)},
-			namer:    localhost,
-			opts:     Options{Numeric: true},
-			want:     "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + "TCP  127.0.0.1:22 wlc\n",
-		},
-		{
-			name: "case 28: masks",
-			info: v121,
-			services: []Service{
-				tcp("1.2.3.5", 80).persist(360, 16),
-				tcp("::1", 82).persist(360, 64),
-				tcp("::1", 80).persist(360, 128),
-			},
-			opts: Options{Numeric: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"TCP  1.2.3.5:80 wlc persistent 360 mask 0.0.0.16",
-				"TCP  [::1]:80 wlc persistent 360",
-				"TCP  [::1]:82 wlc persistent 360 mask 64"),
-		},
-		{
-			name:     "--nosort keeps kernel order",
-			info:     v121,
-			services: []Service{tcp("10.0.0.2", 80), tcp("10.0.0.1", 80).with(dest("10.1.0.2", 80, ipvs.Route, 1), dest("10.1.0.1", 80, ipvs.Route, 1))},
-			opts:     Options{Numeric: true, NoSort: true},
-			want: "IP Virtual Server version 1.2.1 (size=4096)\n" + titleDefault + lines(
-				"TCP  10.0.0.2:80 wlc",
-				"TCP  10.0.0.1:80 wlc",
-				"  -> 10.1.0.2:80                  Route   1      0          0         ",
-				"  -> 10.1.0.1:80                  Route   1      0          0         "),
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := render(t, func(w *bytes.Buffer) error { return List(w, tt.info, tt.services, tt.opts, tt.namer) })
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("List (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestServiceLines(t *testing.T) {
 	names := fakeNamer{
 		hosts: map[netip.Addr]string{
@@ -410,7 +205,7 @@ func TestServiceLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := render(t, func(w *bytes.Buffer) error { return ServiceLines(w, tt.s, tt.opts, tt.namer) })
+			got := render(t, func(w *bytes.Buffer) error { return ServiceLines(w, &tt.s, tt.opts, tt.namer) })
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("ServiceLines (-want +got):\n%s", diff)
 			}
@@ -469,7 +264,7 @@ func TestStatsAndRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := render(t, func(w *bytes.Buffer) error { return ServiceLines(w, tt.s, tt.opts, nil) })
+			got := render(t, func(w *bytes.Buffer) error { return ServiceLines(w, &tt.s, tt.opts, nil) })
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -568,8 +363,8 @@ func TestLargeNumber(t *testing.T) {
 		{1<<64 - 1, true, " 18446744073709551615"},
 	}
 	for _, tt := range tests {
-		if got := LargeNumber(tt.v, tt.exact); got != tt.want {
-			t.Errorf("LargeNumber(%d, %v) = %q, want %q", tt.v, tt.exact, got, tt.want)
+		if got := string(appendLargeNum(nil, tt.v, tt.exact)); got != tt.want {
+			t.Errorf("appendLargeNum(%d, %v) = %q, want %q", tt.v, tt.exact, got, tt.want)
 		}
 	}
 }
@@ -583,7 +378,8 @@ func TestServerCountersFull64Bit(t *testing.T) {
 	d := dest("10.0.1.2", 80, ipvs.Route, 1)
 	d.Stats = ipvs.Stats{Connections: 1<<32 + 1, PacketsIn: 5000000000, PacketsOut: 1 << 40, BytesIn: 7, BytesOut: 8}
 	got := render(t, func(w *bytes.Buffer) error {
-		return ServiceLines(w, s.with(d), Options{Numeric: true, Stats: true, Exact: true}, nil)
+		s = s.with(d)
+		return ServiceLines(w, &s, Options{Numeric: true, Stats: true, Exact: true}, nil)
 	})
 	const original = "  -> 10.0.1.2:80                          1 705032704        0        7        8\n"
 	want := "  -> 10.0.1.2:80                  4294967297 5000000000 1099511627776        7        8\n"
@@ -638,9 +434,9 @@ func TestSortServices(t *testing.T) {
 		for i, j := range p {
 			s[i] = in[j]
 		}
-		Sort(s)
+		SortServices(s)
 		if diff := cmp.Diff(want, names(s)); diff != "" {
-			t.Fatalf("Sort of order %v (-want +got):\n%s", p, diff)
+			t.Fatalf("SortServices of order %v (-want +got):\n%s", p, diff)
 		}
 	})
 
@@ -649,16 +445,16 @@ func TestSortServices(t *testing.T) {
 	// sample order itself) gives the documented output.
 	v6 := []Service{tcp("fe80::1", 80), tcp("::1", 80), tcp("2001:db8::1", 79), tcp("2001:db8::1", 80), tcp("2001:db8::1", 8080), tcp("8000::1", 80)}
 	want6 := []string{"TCP  [fe80::1]:80", "TCP  [::1]:80", "TCP  [2001:db8::1]:79", "TCP  [2001:db8::1]:80", "TCP  [2001:db8::1]:8080", "TCP  [8000::1]:80"}
-	Sort(v6)
+	SortServices(v6)
 	if diff := cmp.Diff(want6, names(v6)); diff != "" {
-		t.Errorf("IPv6 Sort (-want +got):\n%s", diff)
+		t.Errorf("IPv6 SortServices (-want +got):\n%s", diff)
 	}
 	// ...and another input order gives another output (merge sort with a
 	// non-transitive comparison; derived by hand from glibc's msort).
 	v6 = []Service{tcp("8000::1", 80), tcp("fe80::1", 80), tcp("::1", 80)}
-	Sort(v6)
+	SortServices(v6)
 	if diff := cmp.Diff([]string{"TCP  [8000::1]:80", "TCP  [fe80::1]:80", "TCP  [::1]:80"}, names(v6)); diff != "" {
-		t.Errorf("IPv6 Sort, other order (-want +got):\n%s", diff)
+		t.Errorf("IPv6 SortServices, other order (-want +got):\n%s", diff)
 	}
 }
 
@@ -681,8 +477,8 @@ func TestCompare(t *testing.T) {
 		{"equal", tcp("1.1.1.1", 80), tcp("1.1.1.1", 80), 0},
 	}
 	for _, tt := range tests {
-		if got := CompareServices(&tt.a.Service, &tt.b.Service); got != tt.want {
-			t.Errorf("%s: CompareServices = %d, want %d", tt.name, got, tt.want)
+		if got := compareServices(&tt.a.Service, &tt.b.Service); got != tt.want {
+			t.Errorf("%s: compareServices = %d, want %d", tt.name, got, tt.want)
 		}
 	}
 	d := func(a string, port uint16) ipvs.Destination { return dest(a, port, ipvs.Route, 1).Destination }
@@ -697,8 +493,8 @@ func TestCompare(t *testing.T) {
 		{"wrap", d("192.168.0.1", 80), d("10.0.0.1", 80), int32(-0x49580000)},
 	}
 	for _, tt := range dtests {
-		if got := CompareDestinations(&tt.a, &tt.b); got != tt.want {
-			t.Errorf("%s: CompareDestinations = %d, want %d", tt.name, got, tt.want)
+		if got := compareDestinations(&tt.a, &tt.b); got != tt.want {
+			t.Errorf("%s: compareDestinations = %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }
@@ -709,7 +505,8 @@ func TestSortDestinationsStable(t *testing.T) {
 	b := dest("10.0.0.1", 80, ipvs.Masquerade, 2)
 	c := dest("10.0.0.0", 80, ipvs.Route, 3)
 	ds := []ipvs.DestinationEntry{a, b, c}
-	SortDestinations(ds)
+	var sorter DestinationSorter
+	sorter.Sort(ds)
 	var got []uint32
 	for _, d := range ds {
 		got = append(got, d.Weight)
@@ -728,9 +525,9 @@ func TestSortLarge(t *testing.T) {
 		v := uint32((i * 7919) % n)
 		ss[i] = tcp(netip.AddrFrom4([4]byte{10, byte(v >> 16), byte(v >> 8), byte(v)}).String(), 80)
 	}
-	Sort(ss)
+	SortServices(ss)
 	for i := 1; i < n; i++ {
-		if CompareServices(&ss[i-1].Service, &ss[i].Service) > 0 {
+		if compareServices(&ss[i-1].Service, &ss[i].Service) > 0 {
 			t.Fatalf("not sorted at %d", i)
 		}
 	}
@@ -781,15 +578,22 @@ func TestDaemons(t *testing.T) {
 	}
 }
 
-func TestMaskText(t *testing.T) {
-	if got := MaskText(tcp("1.2.3.4", 1).persist(1, 0xffff0000).Service); got != "255.255.0.0" {
-		t.Errorf("MaskText = %q", got)
+func TestAppendMask(t *testing.T) {
+	tests := []struct {
+		fam  ipvs.Family
+		mask uint32
+		want string
+		ok   bool
+	}{
+		{ipvs.INET, 0xffff0000, "255.255.0.0", true},
+		{ipvs.INET, 0xffffffff, "", false},
+		{ipvs.INET6, 48, "48", true},
+		{ipvs.INET6, 128, "", false},
 	}
-	if got := MaskText(tcp("1.2.3.4", 1).persist(1, 0xffffffff).Service); got != "" {
-		t.Errorf("MaskText = %q", got)
-	}
-	if got := MaskText(fwm(1, ipvs.INET6).persist(1, 48).Service); got != "48" {
-		t.Errorf("MaskText = %q", got)
+	for _, tt := range tests {
+		if got, ok := appendMask(nil, tt.fam, tt.mask); string(got) != tt.want || ok != tt.ok {
+			t.Errorf("appendMask(%v, %#x) = %q, %v; want %q, %v", tt.fam, tt.mask, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 
@@ -798,12 +602,13 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriteErrors(t *testing.T) {
-	if err := ServiceLines(failWriter{}, tcp("1.1.1.1", 80), Options{}, nil); err == nil {
+	s := tcp("1.1.1.1", 80)
+	if err := ServiceLines(failWriter{}, &s, Options{}, nil); err == nil {
 		t.Error("ServiceLines: no error from a failing writer")
 	}
 	bw := bufio.NewWriterSize(failWriter{}, 16)
-	if err := List(bw, v121, []Service{tcp("1.1.1.1", 80)}, Options{}, nil); err == nil {
-		t.Error("List into a borrowed bufio.Writer: no error from a failing writer")
+	if err := ServiceLines(bw, &s, Options{}, nil); err == nil {
+		t.Error("ServiceLines into a borrowed bufio.Writer: no error from a failing writer")
 	}
 }
 
@@ -835,7 +640,7 @@ func BenchmarkServiceLines(b *testing.B) {
 			bw := bufio.NewWriter(io.Discard)
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := ServiceLines(bw, s, o.opts, nil); err != nil {
+				if err := ServiceLines(bw, &s, o.opts, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

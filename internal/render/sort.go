@@ -6,38 +6,24 @@ import (
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 )
 
-// Sort puts services, and the servers of each service, in the order of the
+// SortServices puts services (not their servers) in the order of the
 // original's default listing and save output (section 3.9): glibc 2.36's
 // qsort, a stable top-down merge sort, with libipvs' comparison functions,
 // whose differences wrap to signed 32 bits. The order is therefore not
 // numeric (fwmark 4294967295 sorts first; 192.168.0.1 before 1.1.1.1) and
 // can depend on the input order. It runs in O(n log n) time.
-func Sort(services []Service) {
-	SortServices(services)
-	for i := range services {
-		SortDestinations(services[i].Destinations)
-	}
-}
-
-// SortServices sorts services (not their servers) as Sort does.
 func SortServices(services []Service) {
-	mergeSort(services, func(a, b *Service) int32 { return CompareServices(&a.Service, &b.Service) })
+	mergeSort(services, func(a, b *Service) int32 { return compareServices(&a.Service, &b.Service) })
 }
 
-// SortDestinations sorts the servers of one service as Sort does.
-func SortDestinations(dests []ipvs.DestinationEntry) {
-	var s DestinationSorter
-	s.Sort(dests)
-}
-
-// DestinationSorter sorts the servers of one service after another as
-// SortDestinations does, reusing its scratch space. The zero value is ready
-// to use.
+// DestinationSorter sorts the servers of one service after another in the
+// original's order (libipvs' ipvs_cmp_dests under glibc's qsort, as
+// SortServices), reusing its scratch space. The zero value is ready to use.
 type DestinationSorter struct {
 	tmp []ipvs.DestinationEntry
 }
 
-// Sort sorts dests as SortDestinations does.
+// Sort sorts dests.
 func (s *DestinationSorter) Sort(dests []ipvs.DestinationEntry) {
 	if len(dests) < 2 {
 		return
@@ -49,7 +35,7 @@ func (s *DestinationSorter) Sort(dests []ipvs.DestinationEntry) {
 }
 
 func compareDestinationEntries(a, b *ipvs.DestinationEntry) int32 {
-	return CompareDestinations(&a.Destination, &b.Destination)
+	return compareDestinations(&a.Destination, &b.Destination)
 }
 
 // word returns the i-th big-endian 32-bit word of addr as the original's
@@ -71,10 +57,10 @@ func compareAddrs(fam1 ipvs.Family, a1, a2 [16]byte) int32 {
 	return int32(word(&a1, 0) - word(&a2, 0))
 }
 
-// CompareServices is libipvs' ipvs_cmp_services: fwmark difference
+// compareServices is libipvs' ipvs_cmp_services: fwmark difference
 // (uint32, wrapped to int32), then family, then protocol, then address
 // (compareAddrs), then port (plain differences).
-func CompareServices(s1, s2 *ipvs.Service) int32 {
+func compareServices(s1, s2 *ipvs.Service) int32 {
 	if r := int32(s1.FWMark - s2.FWMark); r != 0 {
 		return r
 	}
@@ -91,9 +77,9 @@ func CompareServices(s1, s2 *ipvs.Service) int32 {
 	return int32(s1.Port) - int32(s2.Port)
 }
 
-// CompareDestinations is libipvs' ipvs_cmp_dests: address by the first
+// compareDestinations is libipvs' ipvs_cmp_dests: address by the first
 // operand's family (compareAddrs), then port.
-func CompareDestinations(d1, d2 *ipvs.Destination) int32 {
+func compareDestinations(d1, d2 *ipvs.Destination) int32 {
 	f1, f2 := destFamily(d1), destFamily(d2)
 	if r := compareAddrs(f1, unionBytes(inFamily(f1, d1.Addr)), unionBytes(inFamily(f2, d2.Addr))); r != 0 {
 		return r
