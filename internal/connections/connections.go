@@ -216,15 +216,8 @@ func (c *conn) parse(chunk []byte) bool {
 // protocol maps the row's protocol token to the protocol whose service
 // names are looked up; others (IP, ...) keep numeric ports.
 func protocol(tok []byte) ipvs.Protocol {
-	switch string(tok) {
-	case "TCP":
-		return ipvs.TCP
-	case "UDP":
-		return ipvs.UDP
-	case "SCTP":
-		return ipvs.SCTP
-	}
-	return 0
+	p, _ := ipvs.ParseProtocol(string(tok))
+	return p
 }
 
 // addrs classifies and parses the three address tokens like the original:

@@ -1,9 +1,11 @@
 // Package ipvs is a client for the Linux kernel's IP Virtual Server (IPVS)
 // generic-netlink family.
 //
-// It is the only package of this project that speaks netlink. It knows
-// nothing of ipvsadm's command line or wording: callers turn its errors,
-// which keep the kernel's errno, into messages of their own.
+// It is the only package of this project that speaks netlink. Its enums
+// carry the one table of their names (the kernel's, which ipvsadm shows,
+// and ipvsadm's names of scheduler flags and tunnel types); the rest of
+// ipvsadm's wording is its callers': they turn its errors, which keep the
+// kernel's errno, into messages of their own.
 package ipvs
 
 import (
@@ -42,17 +44,45 @@ const (
 	SCTP Protocol = 132
 )
 
-// String returns "TCP", "UDP", "SCTP" or the number.
+// protocolNames are the names of the protocols a virtual service can
+// balance: as the kernel's /proc files and ipvsadm's listings spell them,
+// and in lower case as the protocols and services databases do.
+var protocolNames = [...]struct {
+	p           Protocol
+	name, lower string
+}{{TCP, "TCP", "tcp"}, {UDP, "UDP", "udp"}, {SCTP, "SCTP", "sctp"}}
+
+// String returns "TCP", "UDP", "SCTP" or "protocol(N)".
 func (p Protocol) String() string {
-	switch p {
-	case TCP:
-		return "TCP"
-	case UDP:
-		return "UDP"
-	case SCTP:
-		return "SCTP"
+	for _, n := range protocolNames {
+		if n.p == p {
+			return n.name
+		}
 	}
 	return fmt.Sprintf("protocol(%d)", uint16(p))
+}
+
+// Name returns the name the protocols and services databases give p
+// ("tcp", "udp", "sctp"), as getservbyport takes it, or "" for a protocol
+// that is not TCP, UDP or SCTP.
+func (p Protocol) Name() string {
+	for _, n := range protocolNames {
+		if n.p == p {
+			return n.lower
+		}
+	}
+	return ""
+}
+
+// ParseProtocol returns the protocol whose String is s ("TCP", "UDP",
+// "SCTP").
+func ParseProtocol(s string) (Protocol, bool) {
+	for _, n := range protocolNames {
+		if n.name == s {
+			return n.p, true
+		}
+	}
+	return 0, false
 }
 
 // ServiceKey identifies a virtual service: either by protocol, address and
@@ -78,6 +108,48 @@ const (
 	FlagSched2     ServiceFlags = 0x0010 // scheduler flag 2 (sh-port, mh-port)
 	FlagSched3     ServiceFlags = 0x0020 // scheduler flag 3
 )
+
+// schedFlagNames are ipvsadm's names of the scheduler flags (-b): each has
+// a generic name, and the sh and mh schedulers name the first two their
+// own way (IP_VS_SVC_F_SCHED_SH_FALLBACK, ..._SH_PORT and the MH ones).
+var schedFlagNames = [...]struct {
+	bit       ServiceFlags
+	scheduler string // "" for the generic name
+	name      string
+}{
+	{FlagSched1, "", "flag-1"}, {FlagSched2, "", "flag-2"}, {FlagSched3, "", "flag-3"},
+	{FlagSched1, "sh", "sh-fallback"}, {FlagSched2, "sh", "sh-port"},
+	{FlagSched1, "mh", "mh-fallback"}, {FlagSched2, "mh", "mh-port"},
+}
+
+// SchedFlagName returns the name of the scheduler flag bit (FlagSched1,
+// FlagSched2 or FlagSched3) for a service of scheduler sched: for "sh"
+// and "mh" their names of the first two bits ("sh-fallback", "sh-port")
+// and "" for the third; for any other scheduler, or for "" (asking for the
+// generic name), "flag-1", "flag-2", "flag-3".
+func SchedFlagName(sched string, bit ServiceFlags) string {
+	if sched != "sh" && sched != "mh" {
+		sched = ""
+	}
+	for _, n := range schedFlagNames {
+		if n.bit == bit && n.scheduler == sched {
+			return n.name
+		}
+	}
+	return ""
+}
+
+// ParseSchedFlag returns the scheduler flag bit that name names, and the
+// scheduler the name belongs to ("" for the generic names, which any
+// scheduler takes).
+func ParseSchedFlag(name string) (bit ServiceFlags, sched string, ok bool) {
+	for _, n := range schedFlagNames {
+		if n.name == name {
+			return n.bit, n.scheduler, true
+		}
+	}
+	return 0, "", false
+}
 
 // Service is the configuration of a virtual service.
 type Service struct {
@@ -129,19 +201,26 @@ const (
 	Route      ForwardMethod = 3 // direct routing (-g)
 )
 
-// String returns the name ipvsadm shows for the method.
+// forwardMethodNames are the names of the forwarding methods as the
+// kernel's /proc/net/ip_vs and ipvsadm's listings spell them.
+var forwardMethodNames = [...]string{Masquerade: "Masq", Local: "Local", Tunnel: "Tunnel", Route: "Route"}
+
+// String returns "Masq", "Local", "Tunnel", "Route" or "method(N)".
 func (m ForwardMethod) String() string {
-	switch m {
-	case Masquerade:
-		return "Masq"
-	case Local:
-		return "Local"
-	case Tunnel:
-		return "Tunnel"
-	case Route:
-		return "Route"
+	if int(m) < len(forwardMethodNames) {
+		return forwardMethodNames[m]
 	}
 	return fmt.Sprintf("method(%d)", uint32(m))
+}
+
+// ParseForwardMethod returns the method whose String is s.
+func ParseForwardMethod(s string) (ForwardMethod, bool) {
+	for m, n := range forwardMethodNames {
+		if n == s {
+			return ForwardMethod(m), true
+		}
+	}
+	return 0, false
 }
 
 // TunnelType is the encapsulation of a tunnelling destination.
@@ -154,17 +233,26 @@ const (
 	TunnelGRE  TunnelType = 2
 )
 
-// String returns "ipip", "gue", "gre" or the number.
+// tunnelTypeNames are the names of the tunnel types, as ipvsadm's
+// --tun-type takes and its listings show them.
+var tunnelTypeNames = [...]string{TunnelIPIP: "ipip", TunnelGUE: "gue", TunnelGRE: "gre"}
+
+// String returns "ipip", "gue", "gre" or "tunnel(N)".
 func (t TunnelType) String() string {
-	switch t {
-	case TunnelIPIP:
-		return "ipip"
-	case TunnelGUE:
-		return "gue"
-	case TunnelGRE:
-		return "gre"
+	if int(t) < len(tunnelTypeNames) {
+		return tunnelTypeNames[t]
 	}
 	return fmt.Sprintf("tunnel(%d)", uint8(t))
+}
+
+// ParseTunnelType returns the tunnel type whose String is s.
+func ParseTunnelType(s string) (TunnelType, bool) {
+	for t, n := range tunnelTypeNames {
+		if n == s {
+			return TunnelType(t), true
+		}
+	}
+	return 0, false
 }
 
 // TunnelFlags are the checksum options of a GUE or GRE tunnel.
@@ -176,6 +264,19 @@ const (
 	TunnelChecksum       TunnelFlags = 1 << 0
 	TunnelRemoteChecksum TunnelFlags = 1 << 1
 )
+
+// tunnelFlagNames are the names of the checksum options, as ipvsadm's
+// --tun-nocsum, --tun-csum and --tun-remcsum options spell them.
+var tunnelFlagNames = [...]string{TunnelNoChecksum: "nocsum", TunnelChecksum: "csum", TunnelRemoteChecksum: "remcsum"}
+
+// String returns "nocsum", "csum", "remcsum" or "flags(0xN)" for other
+// values.
+func (f TunnelFlags) String() string {
+	if int(f) < len(tunnelFlagNames) {
+		return tunnelFlagNames[f]
+	}
+	return fmt.Sprintf("flags(%#x)", uint16(f))
+}
 
 // Destination is the configuration of a real server behind a virtual
 // service.
@@ -222,15 +323,31 @@ const (
 	Backup DaemonState = 2
 )
 
-// String returns "master", "backup" or the number.
+// daemonStateNames are the names of the daemon states, as ipvsadm's
+// --start-daemon takes and its listings show them.
+var daemonStateNames = [...]struct {
+	s    DaemonState
+	name string
+}{{Master, "master"}, {Backup, "backup"}}
+
+// String returns "master", "backup" or "state(N)".
 func (s DaemonState) String() string {
-	switch s {
-	case Master:
-		return "master"
-	case Backup:
-		return "backup"
+	for _, n := range daemonStateNames {
+		if n.s == s {
+			return n.name
+		}
 	}
 	return fmt.Sprintf("state(%d)", uint32(s))
+}
+
+// ParseDaemonState returns the state whose String is s.
+func ParseDaemonState(s string) (DaemonState, bool) {
+	for _, n := range daemonStateNames {
+		if n.name == s {
+			return n.s, true
+		}
+	}
+	return 0, false
 }
 
 // Daemon is a connection-synchronisation daemon.

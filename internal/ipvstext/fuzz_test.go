@@ -21,10 +21,10 @@ func FuzzParseIPv6(f *testing.F) {
 		if err != nil || !g.Is6() || g.Zone() != "" || g.Unmap() != a.Unmap() || g.As16() != a.As16() {
 			t.Fatalf("ParseIPv6(%q) = %v, but Go reads %v, %v", s, a, g, err)
 		}
-		text := FormatAddr(a)
+		text := formatAddr(a)
 		back, ok := ParseIPv6(text)
 		if !ok || back.As16() != a.As16() {
-			t.Fatalf("FormatAddr(%v) = %q, which parses back as %v, %v", a, text, back, ok)
+			t.Fatalf("formatAddr(%v) = %q, which parses back as %v, %v", a, text, back, ok)
 		}
 	})
 }
@@ -49,8 +49,8 @@ func FuzzParseIPv4(f *testing.F) {
 		if want := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]); !atonOK || aton != want {
 			t.Fatalf("InetAton(%q) = %#x, %v; inet_pton says %v", s, aton, atonOK, a)
 		}
-		if FormatAddr(a) != s {
-			t.Fatalf("FormatAddr(%v) = %q, want %q", a, FormatAddr(a), s)
+		if formatAddr(a) != s {
+			t.Fatalf("formatAddr(%v) = %q, want %q", a, formatAddr(a), s)
 		}
 	})
 }
@@ -78,11 +78,11 @@ func FuzzFormatAddr(f *testing.F) {
 			return
 		}
 		a := netip.AddrFrom16([16]byte(b))
-		text := FormatAddr(a)
+		text := formatAddr(a)
 		back, ok := ParseIPv6(text)
 		g, err := netip.ParseAddr(text)
 		if !ok || back.As16() != a.As16() || err != nil || g.As16() != a.As16() {
-			t.Fatalf("FormatAddr(%x) = %q: ours %v %v, Go's %v %v", b, text, back, ok, g, err)
+			t.Fatalf("formatAddr(%x) = %q: ours %v %v, Go's %v %v", b, text, back, ok, g, err)
 		}
 	})
 }

@@ -2,11 +2,8 @@
 // with the C library's semantics rather than Go's: glibc's inet_ntop,
 // inet_pton and inet_aton (glibc 2.36 behaviour; Go's own parsers accept
 // and reject different texts), the C locale's character classes they rest
-// on, the names of scheduler flags, and the protocol names of the
-// services database.
+// on, and the scheduler-flag text of listings and save lines.
 package ipvstext
-
-import "github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 
 // IsSpace reports whether c is white space for isspace(3) in the C locale.
 func IsSpace(c byte) bool {
@@ -39,19 +36,4 @@ func HexDigit(c byte) int {
 		return int(c-'A') + 10
 	}
 	return -1
-}
-
-// ServiceProto returns the protocol name that getservbyport and
-// getservbyname take for p ("tcp", "udp", "sctp"), or "" for the protocols
-// whose ports ipvsadm never names.
-func ServiceProto(p ipvs.Protocol) string {
-	switch p {
-	case ipvs.TCP:
-		return "tcp"
-	case ipvs.UDP:
-		return "udp"
-	case ipvs.SCTP:
-		return "sctp"
-	}
-	return ""
 }

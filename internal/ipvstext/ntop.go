@@ -5,17 +5,13 @@ import (
 	"strconv"
 )
 
-// FormatAddr returns glibc inet_ntop's text for addr (names.cases and services.cases compare it with the real binary):
-// dotted quad for IPv4 (Is4); for IPv6 (including IPv4-mapped) lowercase
-// hex groups without leading zeros, the first longest run of two or more
-// zero groups written as "::", and a trailing dotted quad when that run
-// starts at group 0 and is 6 groups long, or 5 groups long followed by
-// ffff. Zones are ignored. The zero Addr yields "".
-func FormatAddr(addr netip.Addr) string {
-	return string(AppendAddr(nil, addr))
-}
-
-// AppendAddr appends FormatAddr's text to b; the zero Addr appends nothing.
+// AppendAddr appends glibc inet_ntop's text for addr to b (names.cases
+// and services.cases compare it with the real binary): dotted quad for
+// IPv4 (Is4); for IPv6 (including IPv4-mapped) lowercase hex groups
+// without leading zeros, the first longest run of two or more zero groups
+// written as "::", and a trailing dotted quad when that run starts at
+// group 0 and is 6 groups long, or 5 groups long followed by ffff. Zones
+// are ignored. The zero Addr appends nothing.
 func AppendAddr(b []byte, addr netip.Addr) []byte {
 	switch {
 	case addr.Is4():

@@ -5,6 +5,9 @@ import (
 	"testing"
 )
 
+// formatAddr is AppendAddr's text as a string.
+func formatAddr(a netip.Addr) string { return string(AppendAddr(nil, a)) }
+
 func TestFormatAddr(t *testing.T) {
 	tests := []struct{ in, want string }{
 		// The complete table of 3.6.
@@ -38,14 +41,14 @@ func TestFormatAddr(t *testing.T) {
 		{"0.0.0.0", "0.0.0.0"},
 	}
 	for _, tt := range tests {
-		if got := FormatAddr(addr(tt.in)); got != tt.want {
-			t.Errorf("FormatAddr(%s) = %q, want %q", tt.in, got, tt.want)
+		if got := formatAddr(addr(tt.in)); got != tt.want {
+			t.Errorf("formatAddr(%s) = %q, want %q", tt.in, got, tt.want)
 		}
 		if got := string(AppendAddr([]byte("x"), addr(tt.in))); got != "x"+tt.want {
 			t.Errorf("AppendAddr(x, %s) = %q, want %q", tt.in, got, "x"+tt.want)
 		}
 	}
-	if got := FormatAddr(netip.Addr{}); got != "" {
-		t.Errorf("FormatAddr(zero) = %q, want empty", got)
+	if got := formatAddr(netip.Addr{}); got != "" {
+		t.Errorf("formatAddr(zero) = %q, want empty", got)
 	}
 }

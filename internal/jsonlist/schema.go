@@ -207,13 +207,13 @@ func NewService(se ipvs.ServiceEntry, dests []ipvs.DestinationEntry, inc Include
 	}
 	out.Stats, out.Rates = statsAndRates(&se.Stats, inc)
 	for i := range dests {
-		out.Destinations[i] = NewDestination(dests[i], inc)
+		out.Destinations[i] = newDestination(dests[i], inc)
 	}
 	return out
 }
 
-// NewDestination converts a destination.
-func NewDestination(de ipvs.DestinationEntry, inc Include) Destination {
+// newDestination converts a destination.
+func newDestination(de ipvs.DestinationEntry, inc Include) Destination {
 	d := &de.Destination
 	fam := destFamily(d)
 	out := Destination{
@@ -267,9 +267,9 @@ func NewDaemons(ds []ipvs.Daemon) []Daemon {
 		var state string
 		switch {
 		case d.State&ipvs.Master != 0:
-			state = "master"
+			state = ipvs.Master.String()
 		case d.State&ipvs.Backup != 0:
-			state = "backup"
+			state = ipvs.Backup.String()
 		default:
 			continue
 		}
@@ -332,32 +332,19 @@ func addrText(addr netip.Addr, fam ipvs.Family) string {
 	return addr.WithZone("").String()
 }
 
+// protocolName is "tcp", "udp", "sctp" or the protocol's number.
 func protocolName(p ipvs.Protocol) string {
-	switch p {
-	case ipvs.TCP:
-		return "tcp"
-	case ipvs.UDP:
-		return "udp"
-	case ipvs.SCTP:
-		return "sctp"
+	if n := p.Name(); n != "" {
+		return n
 	}
 	return strconv.FormatUint(uint64(p), 10)
 }
 
 // forwardName names a forwarding method by its low three bits, as the
-// kernel and the text listing read it.
+// kernel and the text listing read it, in lower case ("masq", "route",
+// "method(4)").
 func forwardName(m ipvs.ForwardMethod) string {
-	switch m & 7 {
-	case ipvs.Masquerade:
-		return "masq"
-	case ipvs.Local:
-		return "local"
-	case ipvs.Tunnel:
-		return "tunnel"
-	case ipvs.Route:
-		return "route"
-	}
-	return fmt.Sprintf("method(%d)", uint32(m&7))
+	return strings.ToLower((m & 7).String())
 }
 
 // serviceFlags names the flag bits of a service; see the package
@@ -370,17 +357,15 @@ func serviceFlags(sched string, f ipvs.ServiceFlags) []string {
 	if f&ipvs.FlagOnePacket != 0 {
 		names = append(names, "one-packet")
 	}
-	sched3 := [3]string{"flag-1", "flag-2", "flag-3"}
-	switch sched {
-	case "sh":
-		sched3[0], sched3[1] = "sh-fallback", "sh-port"
-	case "mh":
-		sched3[0], sched3[1] = "mh-fallback", "mh-port"
-	}
-	for i, bit := range [3]ipvs.ServiceFlags{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
-		if f&bit != 0 {
-			names = append(names, sched3[i])
+	for _, bit := range [3]ipvs.ServiceFlags{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
+		if f&bit == 0 {
+			continue
 		}
+		name := ipvs.SchedFlagName(sched, bit)
+		if name == "" { // a bit sh and mh do not name
+			name = ipvs.SchedFlagName("", bit)
+		}
+		names = append(names, name)
 	}
 	const known = ipvs.FlagPersistent | ipvs.FlagHashed | ipvs.FlagOnePacket | ipvs.FlagSched1 | ipvs.FlagSched2 | ipvs.FlagSched3
 	for rest := f &^ known; rest != 0; rest &= rest - 1 {
@@ -393,11 +378,10 @@ func serviceFlags(sched string, f ipvs.ServiceFlags) []string {
 // hexadecimal.
 func tunnelFlags(f ipvs.TunnelFlags) []string {
 	names := []string{}
-	if f&ipvs.TunnelChecksum != 0 {
-		names = append(names, "csum")
-	}
-	if f&ipvs.TunnelRemoteChecksum != 0 {
-		names = append(names, "remcsum")
+	for _, bit := range [2]ipvs.TunnelFlags{ipvs.TunnelChecksum, ipvs.TunnelRemoteChecksum} {
+		if f&bit != 0 {
+			names = append(names, bit.String())
+		}
 	}
 	for rest := f &^ (ipvs.TunnelChecksum | ipvs.TunnelRemoteChecksum); rest != 0; rest &= rest - 1 {
 		names = append(names, fmt.Sprintf("%#x", uint16(1)<<bits.TrailingZeros16(uint16(rest))))

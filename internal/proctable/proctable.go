@@ -189,8 +189,6 @@ func fields(line []byte, f [][]byte) int {
 	return n
 }
 
-var protocols = map[string]ipvs.Protocol{"TCP": ipvs.TCP, "UDP": ipvs.UDP, "SCTP": ipvs.SCTP}
-
 // parseService reads the key of a service line.
 func parseService(line []byte) (ipvs.ServiceKey, error) {
 	var f [2][]byte
@@ -204,7 +202,7 @@ func parseService(line []byte) (ipvs.ServiceKey, error) {
 		}
 		return ipvs.ServiceKey{FWMark: uint32(mark)}, nil
 	}
-	proto, ok := protocols[string(f[0])]
+	proto, ok := ipvs.ParseProtocol(string(f[0]))
 	if !ok {
 		return ipvs.ServiceKey{}, fmt.Errorf("unknown protocol %q", f[0])
 	}
@@ -219,8 +217,6 @@ func parseService(line []byte) (ipvs.ServiceKey, error) {
 	return ipvs.ServiceKey{Family: family, Protocol: proto, Addr: a, Port: port}, nil
 }
 
-var methods = map[string]ipvs.ForwardMethod{"Masq": ipvs.Masquerade, "Local": ipvs.Local, "Tunnel": ipvs.Tunnel, "Route": ipvs.Route}
-
 // parseDestination reads "ADDR:PORT      METHOD WEIGHT ACTIVE INACTIVE".
 func parseDestination(s []byte) (entry, error) {
 	var f [5][]byte
@@ -231,7 +227,7 @@ func parseDestination(s []byte) (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
-	method, ok := methods[string(f[1])]
+	method, ok := ipvs.ParseForwardMethod(string(f[1]))
 	if !ok {
 		return entry{}, fmt.Errorf("unknown forwarding method %q", f[1])
 	}

@@ -74,7 +74,7 @@ func appendAddrPort(b []byte, addr netip.Addr, port uint16, proto ipvs.Protocol,
 	b = append(b, ':')
 	svc, ok := "", false
 	if n != nil {
-		if p := ipvstext.ServiceProto(proto); p != "" {
+		if p := proto.Name(); p != "" {
 			svc, ok = n.ServiceByPort(port, p)
 		}
 	}

@@ -193,16 +193,13 @@ func appendServiceName(b []byte, s *ipvs.Service, n Namer) []byte {
 	return b
 }
 
+// protocolName is the listing's name of a service's protocol: "TCP",
+// "UDP", "SCTP" or "?".
 func protocolName(p ipvs.Protocol) string {
-	switch p {
-	case ipvs.TCP:
-		return "TCP"
-	case ipvs.UDP:
-		return "UDP"
-	case ipvs.SCTP:
-		return "SCTP"
+	if p.Name() == "" {
+		return "?"
 	}
-	return "?"
+	return p.String()
 }
 
 // appendMask appends the persistence mask text for a service of family fam
@@ -267,21 +264,14 @@ func appendServiceLine(b []byte, se *ipvs.ServiceEntry, opts Options, n Namer) [
 	return append(b, '\n')
 }
 
-// ForwardName returns the listing name of a forwarding method: Masq,
+// forwardName returns the listing name of a forwarding method: Masq,
 // Local, Tunnel, Route by the low three bits, "(null)" for the others (the
 // original prints a NULL string).
-func ForwardName(m ipvs.ForwardMethod) string {
-	switch m & 7 {
-	case ipvs.Masquerade:
-		return "Masq"
-	case ipvs.Local:
-		return "Local"
-	case ipvs.Tunnel:
-		return "Tunnel"
-	case ipvs.Route:
-		return "Route"
+func forwardName(m ipvs.ForwardMethod) string {
+	if m&7 > ipvs.Route {
+		return "(null)"
 	}
-	return "(null)"
+	return (m & 7).String()
 }
 
 // tunnelInfo returns the --tun-info column: "ipip", "gue:PORT:F",
@@ -295,27 +285,27 @@ func appendTunnelInfo(b []byte, d *ipvs.Destination) []byte {
 	}
 	flags := "?"
 	switch d.TunnelFlags {
-	case 0:
+	case ipvs.TunnelNoChecksum:
 		flags = "-c"
-	case 1:
+	case ipvs.TunnelChecksum:
 		flags = "+c"
-	case 2:
+	case ipvs.TunnelRemoteChecksum:
 		flags = "r+c"
 	}
 	start := len(b)
 	switch d.TunnelType {
-	case ipvs.TunnelIPIP:
-		b = append(b, "ipip"...)
-	case ipvs.TunnelGUE:
-		b = append(b, "gue:"...)
-		b = strconv.AppendUint(b, uint64(d.TunnelPort), 10)
-		b = append(b, ':')
-		b = append(b, flags...)
-	case ipvs.TunnelGRE:
-		b = append(b, "gre:"...)
-		b = append(b, flags...)
+	case ipvs.TunnelIPIP, ipvs.TunnelGUE, ipvs.TunnelGRE:
+		b = append(b, d.TunnelType.String()...)
 	default:
 		return append(b, "n/a"...)
+	}
+	if d.TunnelType == ipvs.TunnelGUE {
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(d.TunnelPort), 10)
+	}
+	if d.TunnelType != ipvs.TunnelIPIP {
+		b = append(b, ':')
+		b = append(b, flags...)
 	}
 	if len(b)-start > 15 {
 		b = b[:start+15]
@@ -370,7 +360,7 @@ func appendServerLine(b []byte, de *ipvs.DestinationEntry, proto ipvs.Protocol, 
 		b = appendLeftUint(b, uint64(de.InactiveConns), 10)
 	default:
 		b = append(b, ' ')
-		b = appendLeft(b, ForwardName(d.Method), 7)
+		b = appendLeft(b, forwardName(d.Method), 7)
 		if opts.TunInfo {
 			b = append(b, ' ')
 			start := len(b)
@@ -411,9 +401,9 @@ func Daemons(w io.Writer, ds []ipvs.Daemon) error {
 		var b []byte
 		switch {
 		case d.State&ipvs.Master != 0:
-			b = append(o.line(), "master"...)
+			b = append(o.line(), ipvs.Master.String()...)
 		case d.State&ipvs.Backup != 0:
-			b = append(o.line(), "backup"...)
+			b = append(o.line(), ipvs.Backup.String()...)
 		default:
 			continue
 		}

@@ -140,35 +140,39 @@ func AppendFormat(b []byte, c *Command, addrPort AddrPortFunc) []byte {
 		}
 		b = strconv.AppendInt(b, int64(int32(d.Weight)), 10)
 		if d.Method == ipvs.Tunnel {
-			switch d.TunnelType {
-			case ipvs.TunnelIPIP:
-				b = append(b, " --tun-type ipip"...)
-			case ipvs.TunnelGRE:
-				b = append(b, " --tun-type gre"...)
-				b = append(b, tunnelFlagOption(d.TunnelFlags)...)
-			case ipvs.TunnelGUE:
-				b = append(b, " --tun-type gue --tun-port "...)
-				b = strconv.AppendUint(b, uint64(d.TunnelPort), 10)
-				b = append(b, tunnelFlagOption(d.TunnelFlags)...)
-			}
+			b = appendTunnelOptions(b, d)
 		}
 	}
 	return b
 }
 
-// tunnelFlagOption is " " and the tun_flags_opts entry. The original
-// indexes its table with the kernel's value unchecked; values it has no
-// entry for are left out here.
-func tunnelFlagOption(f ipvs.TunnelFlags) string {
-	switch f {
-	case ipvs.TunnelNoChecksum:
-		return " --tun-nocsum"
-	case ipvs.TunnelChecksum:
-		return " --tun-csum"
-	case ipvs.TunnelRemoteChecksum:
-		return " --tun-remcsum"
+// appendTunnelOptions appends the tunnel options of a tunnelling server:
+// " --tun-type <type>", for gue " --tun-port <port>", and for gue and
+// gre " --tun-<checksum option>", the original's tun_flags_opts entry.
+// The original indexes that table with the kernel's value unchecked;
+// values it has no entry for are left out here, as is everything for an
+// unknown tunnel type.
+func appendTunnelOptions(b []byte, d *ipvs.Destination) []byte {
+	switch d.TunnelType {
+	case ipvs.TunnelIPIP, ipvs.TunnelGUE, ipvs.TunnelGRE:
+	default:
+		return b
 	}
-	return ""
+	b = append(b, " --tun-type "...)
+	b = append(b, d.TunnelType.String()...)
+	if d.TunnelType == ipvs.TunnelIPIP {
+		return b
+	}
+	if d.TunnelType == ipvs.TunnelGUE {
+		b = append(b, " --tun-port "...)
+		b = strconv.AppendUint(b, uint64(d.TunnelPort), 10)
+	}
+	switch d.TunnelFlags {
+	case ipvs.TunnelNoChecksum, ipvs.TunnelChecksum, ipvs.TunnelRemoteChecksum:
+		b = append(b, " --tun-"...)
+		b = append(b, d.TunnelFlags.String()...)
+	}
+	return b
 }
 
 // FormatChange returns the command line that makes the change c (an

@@ -207,13 +207,13 @@ func (p *parser) apply(spec *optSpec, val string) error {
 		p.cmd = spec.cmd
 		switch spec.cmd {
 		case StartDaemon:
-			st, ok := daemonState(val)
+			st, ok := ipvs.ParseDaemonState(val)
 			if !ok {
 				return failf("illegal start-daemon parameter specified")
 			}
 			p.daemon.State = st
 		case StopDaemon:
-			st, ok := daemonState(val)
+			st, ok := ipvs.ParseDaemonState(val)
 			if !ok {
 				return failf("illegal start_daemon specified")
 			}
@@ -357,7 +357,7 @@ func (p *parser) apply(spec *optSpec, val string) error {
 	case tagTunInfo:
 		p.list.TunInfo = true
 	case tagTunType:
-		t, ok := parseTunnelType(val)
+		t, ok := ipvs.ParseTunnelType(val)
 		if !ok {
 			return failf("illegal tunnel type specified")
 		}
@@ -372,28 +372,6 @@ func (p *parser) apply(spec *optSpec, val string) error {
 		p.dest.TunnelFlags |= ipvs.TunnelRemoteChecksum
 	}
 	return nil
-}
-
-func daemonState(v string) (ipvs.DaemonState, bool) {
-	switch v {
-	case "master":
-		return ipvs.Master, true
-	case "backup":
-		return ipvs.Backup, true
-	}
-	return 0, false
-}
-
-func parseTunnelType(v string) (ipvs.TunnelType, bool) {
-	switch v {
-	case "ipip":
-		return ipvs.TunnelIPIP, true
-	case "gue":
-		return ipvs.TunnelGUE, true
-	case "gre":
-		return ipvs.TunnelGRE, true
-	}
-	return 0, false
 }
 
 // setNumber is an option's string_to_number(val, min, max) into *dst; a
@@ -454,29 +432,11 @@ func parseSchedFlags(sched, arg string) (ipvs.ServiceFlags, error) {
 			continue // strtok skips empty fields
 		}
 		n++
-		var need string
-		switch tok {
-		case "flag-1":
-			flags |= ipvs.FlagSched1
-		case "flag-2":
-			flags |= ipvs.FlagSched2
-		case "flag-3":
-			flags |= ipvs.FlagSched3
-		case "sh-fallback":
-			flags |= ipvs.FlagSched1
-			need = "sh"
-		case "sh-port":
-			flags |= ipvs.FlagSched2
-			need = "sh"
-		case "mh-fallback":
-			flags |= ipvs.FlagSched1
-			need = "mh"
-		case "mh-port":
-			flags |= ipvs.FlagSched2
-			need = "mh"
-		default:
+		bit, need, known := ipvs.ParseSchedFlag(tok)
+		if !known {
 			return 0, failf("invalid scheduler flag `%s'", tok)
 		}
+		flags |= bit
 		if need != "" && sched != need {
 			return 0, failf("incompatible scheduler flag `%s'", tok)
 		}
@@ -564,7 +524,7 @@ func (p *parser) parseIPv4(s string) (uint32, bool) {
 
 // lookupPort is service_to_port: only for TCP, UDP and SCTP.
 func (p *parser) lookupPort(name string, proto ipvs.Protocol) (uint16, bool) {
-	pn := ipvstext.ServiceProto(proto)
+	pn := proto.Name()
 	if pn == "" || p.res == nil {
 		return 0, false
 	}
