@@ -18,7 +18,8 @@ type Namer interface {
 	ServiceByPort(port uint16, proto string) (string, bool)
 }
 
-// Width limits of address texts (section 3.6 of the reference).
+// Width limits of address texts (names.cases: names-long-service-cut-33,
+// names-long-service-cap-59, names-long-real-server-cut-28).
 const (
 	// maxAddrPortLen is the cap on every "addr:port" text: the original
 	// formats it into a 60-byte buffer.

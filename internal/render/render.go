@@ -1,7 +1,8 @@
 // Package render produces the byte-exact listing output of ipvsadm 1.31
 // (-L/-l with -n, --stats, --rate, --thresholds, --persistent-conn,
-// --tun-info, --exact, --nosort, and --timeout, --daemon), as described in
-// section 3 of the behavioural reference.
+// --tun-info, --exact, --nosort, and --timeout, --daemon); the
+// differential corpus (testdata/diff, listing.cases above all) compares
+// every format with the real ipvsadm.
 //
 // Everything here is a pure function of its arguments: data and options in,
 // bytes out to an io.Writer. If the writer is a *bufio.Writer it is used
@@ -172,7 +173,9 @@ func destFamily(d *ipvs.Destination) ipvs.Family {
 	return ipvs.INET
 }
 
-// appendServiceName appends the "svc" text of section 3.3.
+// appendServiceName appends the text that names a service in a listing:
+// "TCP  addr:port" (IPv4 cut to 33 bytes) or "FWM  mark" (" IPv6" after
+// an IPv6 mark).
 func appendServiceName(b []byte, s *ipvs.Service, n Namer) []byte {
 	fam := serviceFamily(s)
 	if s.FWMark != 0 {

@@ -7,7 +7,8 @@ import (
 )
 
 // SortServices puts services (not their servers) in the order of the
-// original's default listing and save output (section 3.9): glibc 2.36's
+// original's default listing and save output (listing.cases:
+// list-many-services-sorted; services.cases: svc-ipv6-sort): glibc 2.36's
 // qsort, a stable top-down merge sort, with libipvs' comparison functions,
 // whose differences wrap to signed 32 bits. The order is therefore not
 // numeric (fwmark 4294967295 sorts first; 192.168.0.1 before 1.1.1.1) and
