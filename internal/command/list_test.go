@@ -2,17 +2,18 @@ package command
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/names"
 	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"golang.org/x/sys/unix"
 )
@@ -110,25 +111,6 @@ func (b tableBackend) Destinations(key ipvs.ServiceKey) ([]ipvs.DestinationEntry
 	return nil, unix.ESRCH
 }
 
-// fakeNames answers reverse lookups from two maps and no forward ones.
-type fakeNames struct {
-	hosts    map[netip.Addr]string
-	services map[string]string // "port/proto"
-}
-
-func (f fakeNames) HostByAddr(a netip.Addr) (string, bool) {
-	n, ok := f.hosts[a]
-	return n, ok
-}
-
-func (f fakeNames) ServiceByPort(port uint16, proto string) (string, bool) {
-	n, ok := f.services[strconv.Itoa(int(port))+"/"+proto]
-	return n, ok
-}
-
-func (fakeNames) LookupHost(string) (netip.Addr, error)     { return netip.Addr{}, errors.New("not found") }
-func (fakeNames) LookupPort(string, string) (uint16, error) { return 0, errors.New("not found") }
-
 // service is a virtual service as the kernel reports one added with
 // "-A <proto> <addr:port>" (or "-A -f <mark>" for proto 0) and nothing
 // else: wlc, not persistent.
@@ -186,10 +168,15 @@ func TestListing(t *testing.T) {
 			"  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n"
 	)
 	lines := func(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
-	localhost := fakeNames{
-		hosts:    map[netip.Addr]string{netip.MustParseAddr("127.0.0.1"): "localhost"},
-		services: map[string]string{"22/tcp": "ssh", "80/tcp": "http"},
+	dir := t.TempDir()
+	hosts, services := filepath.Join(dir, "hosts"), filepath.Join(dir, "services")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	if err := os.WriteFile(services, []byte("ssh 22/tcp\nhttp 80/tcp\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	localhost := names.New(hosts, services, nil)
 	with := func(s render.Service, ds ...ipvs.DestinationEntry) render.Service {
 		s.Destinations = ds
 		return s
