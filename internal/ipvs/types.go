@@ -48,14 +48,14 @@ const (
 // balance: as the kernel's /proc files and ipvsadm's listings spell them,
 // and in lower case as the protocols and services databases do.
 var protocolNames = [...]struct {
-	p           Protocol
+	value       Protocol
 	name, lower string
 }{{TCP, "TCP", "tcp"}, {UDP, "UDP", "udp"}, {SCTP, "SCTP", "sctp"}}
 
 // String returns "TCP", "UDP", "SCTP" or "protocol(N)".
 func (p Protocol) String() string {
 	for _, n := range protocolNames {
-		if n.p == p {
+		if n.value == p {
 			return n.name
 		}
 	}
@@ -67,7 +67,7 @@ func (p Protocol) String() string {
 // that is not TCP, UDP or SCTP.
 func (p Protocol) Name() string {
 	for _, n := range protocolNames {
-		if n.p == p {
+		if n.value == p {
 			return n.lower
 		}
 	}
@@ -79,7 +79,7 @@ func (p Protocol) Name() string {
 func ParseProtocol(s string) (Protocol, bool) {
 	for _, n := range protocolNames {
 		if n.name == s {
-			return n.p, true
+			return n.value, true
 		}
 	}
 	return 0, false
@@ -203,25 +203,18 @@ const (
 
 // forwardMethodNames are the names of the forwarding methods as the
 // kernel's /proc/net/ip_vs and ipvsadm's listings spell them.
-var forwardMethodNames = [...]string{Masquerade: "Masq", Local: "Local", Tunnel: "Tunnel", Route: "Route"}
+var forwardMethodNames = []named[ForwardMethod]{{Masquerade, "Masq"}, {Local, "Local"}, {Tunnel, "Tunnel"}, {Route, "Route"}}
 
 // String returns "Masq", "Local", "Tunnel", "Route" or "method(N)".
 func (m ForwardMethod) String() string {
-	if int(m) < len(forwardMethodNames) {
-		return forwardMethodNames[m]
+	if n, ok := nameOf(forwardMethodNames, m); ok {
+		return n
 	}
 	return fmt.Sprintf("method(%d)", uint32(m))
 }
 
 // ParseForwardMethod returns the method whose String is s.
-func ParseForwardMethod(s string) (ForwardMethod, bool) {
-	for m, n := range forwardMethodNames {
-		if n == s {
-			return ForwardMethod(m), true
-		}
-	}
-	return 0, false
-}
+func ParseForwardMethod(s string) (ForwardMethod, bool) { return valueOf(forwardMethodNames, s) }
 
 // TunnelType is the encapsulation of a tunnelling destination.
 type TunnelType uint8
@@ -235,25 +228,18 @@ const (
 
 // tunnelTypeNames are the names of the tunnel types, as ipvsadm's
 // --tun-type takes and its listings show them.
-var tunnelTypeNames = [...]string{TunnelIPIP: "ipip", TunnelGUE: "gue", TunnelGRE: "gre"}
+var tunnelTypeNames = []named[TunnelType]{{TunnelIPIP, "ipip"}, {TunnelGUE, "gue"}, {TunnelGRE, "gre"}}
 
 // String returns "ipip", "gue", "gre" or "tunnel(N)".
 func (t TunnelType) String() string {
-	if int(t) < len(tunnelTypeNames) {
-		return tunnelTypeNames[t]
+	if n, ok := nameOf(tunnelTypeNames, t); ok {
+		return n
 	}
 	return fmt.Sprintf("tunnel(%d)", uint8(t))
 }
 
 // ParseTunnelType returns the tunnel type whose String is s.
-func ParseTunnelType(s string) (TunnelType, bool) {
-	for t, n := range tunnelTypeNames {
-		if n == s {
-			return TunnelType(t), true
-		}
-	}
-	return 0, false
-}
+func ParseTunnelType(s string) (TunnelType, bool) { return valueOf(tunnelTypeNames, s) }
 
 // TunnelFlags are the checksum options of a GUE or GRE tunnel.
 type TunnelFlags uint16
@@ -267,13 +253,13 @@ const (
 
 // tunnelFlagNames are the names of the checksum options, as ipvsadm's
 // --tun-nocsum, --tun-csum and --tun-remcsum options spell them.
-var tunnelFlagNames = [...]string{TunnelNoChecksum: "nocsum", TunnelChecksum: "csum", TunnelRemoteChecksum: "remcsum"}
+var tunnelFlagNames = []named[TunnelFlags]{{TunnelNoChecksum, "nocsum"}, {TunnelChecksum, "csum"}, {TunnelRemoteChecksum, "remcsum"}}
 
 // String returns "nocsum", "csum", "remcsum" or "flags(0xN)" for other
 // values.
 func (f TunnelFlags) String() string {
-	if int(f) < len(tunnelFlagNames) {
-		return tunnelFlagNames[f]
+	if n, ok := nameOf(tunnelFlagNames, f); ok {
+		return n
 	}
 	return fmt.Sprintf("flags(%#x)", uint16(f))
 }
@@ -325,30 +311,18 @@ const (
 
 // daemonStateNames are the names of the daemon states, as ipvsadm's
 // --start-daemon takes and its listings show them.
-var daemonStateNames = [...]struct {
-	s    DaemonState
-	name string
-}{{Master, "master"}, {Backup, "backup"}}
+var daemonStateNames = []named[DaemonState]{{Master, "master"}, {Backup, "backup"}}
 
 // String returns "master", "backup" or "state(N)".
 func (s DaemonState) String() string {
-	for _, n := range daemonStateNames {
-		if n.s == s {
-			return n.name
-		}
+	if n, ok := nameOf(daemonStateNames, s); ok {
+		return n
 	}
 	return fmt.Sprintf("state(%d)", uint32(s))
 }
 
 // ParseDaemonState returns the state whose String is s.
-func ParseDaemonState(s string) (DaemonState, bool) {
-	for _, n := range daemonStateNames {
-		if n.name == s {
-			return n.s, true
-		}
-	}
-	return 0, false
-}
+func ParseDaemonState(s string) (DaemonState, bool) { return valueOf(daemonStateNames, s) }
 
 // Daemon is a connection-synchronisation daemon.
 type Daemon struct {
@@ -378,4 +352,31 @@ type Info struct {
 	Version Version
 	// ConnTableSize is the number of buckets of the connection hash table.
 	ConnTableSize uint32
+}
+
+// named is one row of an enum's name table.
+type named[T comparable] struct {
+	value T
+	name  string
+}
+
+// nameOf returns the name table gives v.
+func nameOf[T comparable](table []named[T], v T) (string, bool) {
+	for _, r := range table {
+		if r.value == v {
+			return r.name, true
+		}
+	}
+	return "", false
+}
+
+// valueOf returns the value table names s.
+func valueOf[T comparable](table []named[T], s string) (T, bool) {
+	for _, r := range table {
+		if r.name == s {
+			return r.value, true
+		}
+	}
+	var zero T
+	return zero, false
 }
