@@ -203,18 +203,20 @@ const (
 
 // forwardMethodNames are the names of the forwarding methods as the
 // kernel's /proc/net/ip_vs and ipvsadm's listings spell them.
-var forwardMethodNames = []named[ForwardMethod]{{Masquerade, "Masq"}, {Local, "Local"}, {Tunnel, "Tunnel"}, {Route, "Route"}}
+var forwardMethodNames = [...]string{Masquerade: "Masq", Local: "Local", Tunnel: "Tunnel", Route: "Route"}
 
 // String returns "Masq", "Local", "Tunnel", "Route" or "method(N)".
 func (m ForwardMethod) String() string {
-	if n, ok := nameOf(forwardMethodNames, m); ok {
+	if n, ok := nameOf(forwardMethodNames[:], m); ok {
 		return n
 	}
 	return fmt.Sprintf("method(%d)", uint32(m))
 }
 
 // ParseForwardMethod returns the method whose String is s.
-func ParseForwardMethod(s string) (ForwardMethod, bool) { return valueOf(forwardMethodNames, s) }
+func ParseForwardMethod(s string) (ForwardMethod, bool) {
+	return valueOf[ForwardMethod](forwardMethodNames[:], s)
+}
 
 // TunnelType is the encapsulation of a tunnelling destination.
 type TunnelType uint8
@@ -228,18 +230,18 @@ const (
 
 // tunnelTypeNames are the names of the tunnel types, as ipvsadm's
 // --tun-type takes and its listings show them.
-var tunnelTypeNames = []named[TunnelType]{{TunnelIPIP, "ipip"}, {TunnelGUE, "gue"}, {TunnelGRE, "gre"}}
+var tunnelTypeNames = [...]string{TunnelIPIP: "ipip", TunnelGUE: "gue", TunnelGRE: "gre"}
 
 // String returns "ipip", "gue", "gre" or "tunnel(N)".
 func (t TunnelType) String() string {
-	if n, ok := nameOf(tunnelTypeNames, t); ok {
+	if n, ok := nameOf(tunnelTypeNames[:], t); ok {
 		return n
 	}
 	return fmt.Sprintf("tunnel(%d)", uint8(t))
 }
 
 // ParseTunnelType returns the tunnel type whose String is s.
-func ParseTunnelType(s string) (TunnelType, bool) { return valueOf(tunnelTypeNames, s) }
+func ParseTunnelType(s string) (TunnelType, bool) { return valueOf[TunnelType](tunnelTypeNames[:], s) }
 
 // TunnelFlags are the checksum options of a GUE or GRE tunnel.
 type TunnelFlags uint16
@@ -253,12 +255,12 @@ const (
 
 // tunnelFlagNames are the names of the checksum options, as ipvsadm's
 // --tun-nocsum, --tun-csum and --tun-remcsum options spell them.
-var tunnelFlagNames = []named[TunnelFlags]{{TunnelNoChecksum, "nocsum"}, {TunnelChecksum, "csum"}, {TunnelRemoteChecksum, "remcsum"}}
+var tunnelFlagNames = [...]string{TunnelNoChecksum: "nocsum", TunnelChecksum: "csum", TunnelRemoteChecksum: "remcsum"}
 
 // String returns "nocsum", "csum", "remcsum" or "flags(0xN)" for other
 // values.
 func (f TunnelFlags) String() string {
-	if n, ok := nameOf(tunnelFlagNames, f); ok {
+	if n, ok := nameOf(tunnelFlagNames[:], f); ok {
 		return n
 	}
 	return fmt.Sprintf("flags(%#x)", uint16(f))
@@ -311,18 +313,20 @@ const (
 
 // daemonStateNames are the names of the daemon states, as ipvsadm's
 // --start-daemon takes and its listings show them.
-var daemonStateNames = []named[DaemonState]{{Master, "master"}, {Backup, "backup"}}
+var daemonStateNames = [...]string{Master: "master", Backup: "backup"}
 
 // String returns "master", "backup" or "state(N)".
 func (s DaemonState) String() string {
-	if n, ok := nameOf(daemonStateNames, s); ok {
+	if n, ok := nameOf(daemonStateNames[:], s); ok {
 		return n
 	}
 	return fmt.Sprintf("state(%d)", uint32(s))
 }
 
 // ParseDaemonState returns the state whose String is s.
-func ParseDaemonState(s string) (DaemonState, bool) { return valueOf(daemonStateNames, s) }
+func ParseDaemonState(s string) (DaemonState, bool) {
+	return valueOf[DaemonState](daemonStateNames[:], s)
+}
 
 // Daemon is a connection-synchronisation daemon.
 type Daemon struct {
@@ -354,29 +358,21 @@ type Info struct {
 	ConnTableSize uint32
 }
 
-// named is one row of an enum's name table.
-type named[T comparable] struct {
-	value T
-	name  string
-}
-
-// nameOf returns the name table gives v.
-func nameOf[T comparable](table []named[T], v T) (string, bool) {
-	for _, r := range table {
-		if r.value == v {
-			return r.name, true
-		}
+// nameOf returns the name names (a table indexed by value) gives v.
+func nameOf[T ~uint8 | ~uint16 | ~uint32](names []string, v T) (string, bool) {
+	if uint64(v) < uint64(len(names)) && names[v] != "" {
+		return names[v], true
 	}
 	return "", false
 }
 
-// valueOf returns the value table names s.
-func valueOf[T comparable](table []named[T], s string) (T, bool) {
-	for _, r := range table {
-		if r.name == s {
-			return r.value, true
+// valueOf returns the value whose name in names (a table indexed by value)
+// is s.
+func valueOf[T ~uint8 | ~uint16 | ~uint32](names []string, s string) (T, bool) {
+	for v, n := range names {
+		if n != "" && n == s {
+			return T(v), true
 		}
 	}
-	var zero T
-	return zero, false
+	return 0, false
 }
