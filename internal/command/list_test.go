@@ -2,6 +2,7 @@ package command
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/netip"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/jsonlist"
 	"github.com/ipvsadm-go/ipvsadm/internal/names"
 	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"golang.org/x/sys/unix"
@@ -385,5 +387,40 @@ func TestListing(t *testing.T) {
 				t.Errorf("%v (-want +got):\n%s", tt.args, diff)
 			}
 		})
+	}
+}
+
+// vanishedBackend lists services whose servers cannot be read: each was
+// deleted between the service dump and its own destination dump.
+type vanishedBackend struct{ tableBackend }
+
+func (vanishedBackend) Destinations(ipvs.ServiceKey) ([]ipvs.DestinationEntry, error) {
+	return nil, unix.ESRCH
+}
+
+// TestListingServersFail: when a service's servers cannot be read, every
+// listing prints the same message and exits 1; the JSON listing of all
+// services ends its document with that message as its "error" member, and
+// that of one service prints nothing (package jsonlist documents both).
+func TestListingServersFail(t *testing.T) {
+	b := vanishedBackend{tableBackend{services: []render.Service{tcpService("10.0.0.1:80")}}}
+	run := func(json bool, args ...string) (status int, stdout, stderr string) {
+		var out, errs bytes.Buffer
+		r := &Runner{Backend: b, Stdout: &out, Stderr: &errs, Prog: "ipvsadm", JSON: json}
+		return r.Main(args), out.String(), errs.String()
+	}
+	const msg = "No such service\n"
+	for _, args := range [][]string{{"-Ln"}, {"-Sn"}, {"-Ln", "-t", "10.0.0.1:80"}} {
+		if st, _, errs := run(false, args...); st != 1 || errs != msg {
+			t.Errorf("%v: status %d, stderr %q; want 1, %q", args, st, errs, msg)
+		}
+	}
+	st, out, errs := run(true, "-Ln")
+	var doc jsonlist.Services
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || st != 1 || errs != msg || doc.Error+"\n" != msg || len(doc.Services) != 0 {
+		t.Errorf("--json -Ln: status %d, stderr %q, document %+v (%v):\n%s", st, errs, doc, err, out)
+	}
+	if st, out, errs := run(true, "-Ln", "-t", "10.0.0.1:80"); st != 1 || errs != msg || out != "" {
+		t.Errorf("--json -Ln -t: status %d, stderr %q, stdout %q; want 1, %q and nothing", st, errs, out, msg)
 	}
 }
