@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
@@ -52,6 +53,20 @@ func newFakeKernel(t *testing.T, rules string) *fakeKernel {
 		t.Fatalf("restoring the starting table: status %d, stderr %q", st, stderr.String())
 	}
 	k.sent, k.batches = 0, nil
+	return k
+}
+
+// fakeKernelHolding returns a fakeKernel holding services as given, in
+// the order the kernel lists them, each with its servers as the kernel
+// lists them (newest first), counters and all: for the listings.
+func fakeKernelHolding(services []render.Service) *fakeKernel {
+	k := &fakeKernel{table: newTable()}
+	for _, svc := range services {
+		s := k.table.add(svc.ServiceEntry)
+		for i := range svc.Destinations {
+			s.addServer(svc.Destinations[len(svc.Destinations)-1-i])
+		}
+	}
 	return k
 }
 

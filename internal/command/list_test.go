@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,40 +76,6 @@ func TestProcTableSharedMarkUsesDumps(t *testing.T) {
 			t.Errorf("%v: %d destination dumps, want 2 (both services of the shared mark)", args, b.dumps)
 		}
 	}
-}
-
-// tableBackend is a kernel table of services and their servers, in the
-// kernel's order, for the listings: it answers the dumps and the query of
-// one service.
-type tableBackend struct {
-	Backend
-	services []render.Service
-}
-
-func (b tableBackend) Services() ([]ipvs.ServiceEntry, error) {
-	entries := make([]ipvs.ServiceEntry, len(b.services))
-	for i := range b.services {
-		entries[i] = b.services[i].ServiceEntry
-	}
-	return entries, nil
-}
-
-func (b tableBackend) Service(key ipvs.ServiceKey) (ipvs.ServiceEntry, error) {
-	for _, s := range b.services {
-		if s.ServiceKey == key {
-			return s.ServiceEntry, nil
-		}
-	}
-	return ipvs.ServiceEntry{}, unix.ESRCH
-}
-
-func (b tableBackend) Destinations(key ipvs.ServiceKey) ([]ipvs.DestinationEntry, error) {
-	for _, s := range b.services {
-		if s.ServiceKey == key {
-			return slices.Clone(s.Destinations), nil
-		}
-	}
-	return nil, unix.ESRCH
 }
 
 // service is a virtual service as the kernel reports one added with
@@ -378,7 +343,7 @@ func TestListing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			r := &Runner{Backend: tableBackend{services: tt.services}, Names: tt.names, Stdout: &stdout, Stderr: &stderr, Prog: "ipvsadm",
+			r := &Runner{Backend: fakeKernelHolding(tt.services), Names: tt.names, Stdout: &stdout, Stderr: &stderr, Prog: "ipvsadm",
 				Info: ipvs.Info{Version: ipvs.Version{Major: 1, Minor: 2, Patch: 1}, ConnTableSize: 4096}}
 			if st := r.Main(tt.args); st != 0 || stderr.Len() != 0 {
 				t.Fatalf("%v: status %d, stderr %q", tt.args, st, stderr.String())
@@ -392,7 +357,7 @@ func TestListing(t *testing.T) {
 
 // vanishedBackend lists services whose servers cannot be read: each was
 // deleted between the service dump and its own destination dump.
-type vanishedBackend struct{ tableBackend }
+type vanishedBackend struct{ *fakeKernel }
 
 func (vanishedBackend) Destinations(ipvs.ServiceKey) ([]ipvs.DestinationEntry, error) {
 	return nil, unix.ESRCH
@@ -403,7 +368,7 @@ func (vanishedBackend) Destinations(ipvs.ServiceKey) ([]ipvs.DestinationEntry, e
 // services ends its document with that message as its "error" member, and
 // that of one service prints nothing (package jsonlist documents both).
 func TestListingServersFail(t *testing.T) {
-	b := vanishedBackend{tableBackend{services: []render.Service{tcpService("10.0.0.1:80")}}}
+	b := vanishedBackend{fakeKernelHolding([]render.Service{tcpService("10.0.0.1:80")})}
 	run := func(json bool, args ...string) (status int, stdout, stderr string) {
 		var out, errs bytes.Buffer
 		r := &Runner{Backend: b, Stdout: &out, Stderr: &errs, Prog: "ipvsadm", JSON: json}
