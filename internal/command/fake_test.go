@@ -62,10 +62,7 @@ func newFakeKernel(t *testing.T, rules string) *fakeKernel {
 func fakeKernelHolding(services []render.Service) *fakeKernel {
 	k := &fakeKernel{table: newTable()}
 	for _, svc := range services {
-		s := k.table.add(svc.ServiceEntry)
-		for i := range svc.Destinations {
-			s.addServer(svc.Destinations[len(svc.Destinations)-1-i])
-		}
+		k.table.addListed(svc.ServiceEntry, svc.Destinations)
 	}
 	return k
 }

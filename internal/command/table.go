@@ -55,12 +55,18 @@ func readTable(b Backend) (*table, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := t.add(e)
-		for i := range dests { // the kernel lists them newest first
-			s.addServer(dests[len(dests)-1-i])
-		}
+		t.addListed(e, dests)
 	}
 	return t, nil
+}
+
+// addListed adds a service with its servers in the order the kernel lists
+// them: newest first.
+func (t *table) addListed(e ipvs.ServiceEntry, dests []ipvs.DestinationEntry) {
+	s := t.add(e)
+	for i := range dests {
+		s.addServer(dests[len(dests)-1-i])
+	}
 }
 
 func (t *table) add(e ipvs.ServiceEntry) *tableService {
