@@ -3,9 +3,19 @@ package bench
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+)
+
+// Floor jobs, as Op.Floor names them.
+const (
+	// FloorRestore sends the rule set as pre-encoded requests.
+	FloorRestore = "restore"
+	// FloorList reads what a plain listing needs from the kernel: the
+	// service dump and one read of /proc/net/ip_vs.
+	FloorList = "list"
 )
 
 // Load sends reqs with Client.Batch and returns the first failure, if any.
@@ -27,33 +37,71 @@ func Load(c *ipvs.Client, reqs []ipvs.Request) error {
 	return nil
 }
 
-// Floor is the floor loader's whole job, in the namespace of the calling
-// thread: encode the rule set of size (no text: straight from the
-// generator), send it with Client.Batch and write FloorOutput to w.
-func Floor(size Size, w io.Writer) error {
+// Floor is the floor program's whole job, job (FloorRestore or FloorList),
+// in the namespace of the calling thread; it writes the time of the
+// kernel work alone to w (see ParseFloorOutput).
+//
+// The restore floor encodes the rule set of size (no text: straight from
+// the generator) and sends it with Client.Batch: the least any restore
+// can cost. The listing floor dumps the services and reads
+// /proc/net/ip_vs once, with nothing parsed or printed: the least the
+// kernel takes to give any listing of every service and destination (a
+// plain -Ln and -Sn take exactly this from it).
+func Floor(job string, size Size, w io.Writer) error {
+	var reqs []ipvs.Request
+	if job == FloorRestore {
+		reqs = size.Requests()
+	}
 	start := time.Now()
-	reqs := size.Requests()
-	encoded := time.Now()
 	c, err := ipvs.Dial(nil)
 	if err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
 	defer c.Close()
-	if err := Load(c, reqs); err != nil {
+	switch job {
+	case FloorRestore:
+		err = Load(c, reqs)
+	case FloorList:
+		err = readListing(c)
+	default:
+		err = fmt.Errorf("unknown job %q", job)
+	}
+	if err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
-	sent := time.Since(encoded)
-	if _, err := fmt.Fprintf(w, "encode_s=%.6f send_s=%.6f\n", encoded.Sub(start).Seconds(), sent.Seconds()); err != nil {
+	if _, err := fmt.Fprintf(w, "kernel_s=%.6f\n", time.Since(start).Seconds()); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
 	return nil
 }
 
-// ParseFloorOutput returns the send time the floor loader printed.
-func ParseFloorOutput(out []byte) (send float64, err error) {
-	var encode float64
-	if _, err := fmt.Sscanf(string(out), "encode_s=%g send_s=%g\n", &encode, &send); err != nil {
+// readListing dumps the services and reads /proc/net/ip_vs to its end in
+// reads as large as a listing's.
+func readListing(c *ipvs.Client) error {
+	if _, err := c.Services(); err != nil {
+		return err
+	}
+	f, err := os.Open("/proc/self/net/ip_vs")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		_, err := f.Read(buf)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading /proc/net/ip_vs: %w", err)
+		}
+	}
+}
+
+// ParseFloorOutput returns the kernel time the floor program printed.
+func ParseFloorOutput(out []byte) (kernel float64, err error) {
+	if _, err := fmt.Sscanf(string(out), "kernel_s=%g\n", &kernel); err != nil {
 		return 0, fmt.Errorf("floor output %.80q: %w", out, err)
 	}
-	return send, nil
+	return kernel, nil
 }

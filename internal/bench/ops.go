@@ -27,8 +27,13 @@ type Op struct {
 	Preload bool
 	// Stdin feeds the rule file to the command.
 	Stdin bool
-	// Floor adds the floor loader as a third contender.
-	Floor bool
+	// Floor, if set, adds the floor program doing this job (FloorRestore
+	// or FloorList) as a third contender.
+	Floor string
+	// ReadOnly means the operation leaves the table as it was: its
+	// output is checked, not the table (a read of every destination,
+	// which takes longer than most operations at 100,000 services).
+	ReadOnly bool
 	// Clears means the table is empty afterwards; otherwise it must hold
 	// exactly the rule set.
 	Clears bool
@@ -39,15 +44,15 @@ type Op struct {
 // AllOps are the operations the benchmark knows, in report order.
 func AllOps() []Op {
 	return []Op{
-		{Name: "restore", Title: "ipvsadm -R < rules (empty table)", Stdin: true, Floor: true,
+		{Name: "restore", Title: "ipvsadm -R < rules (empty table)", Stdin: true, Floor: FloorRestore,
 			argv: func(b Binary) []string { return []string{b.Path, "-R"} }},
-		{Name: "list", Title: "ipvsadm -Ln", Preload: true,
+		{Name: "list", Title: "ipvsadm -Ln", Preload: true, ReadOnly: true, Floor: FloorList,
 			argv:  func(b Binary) []string { return []string{b.Path, "-Ln"} },
 			check: checkListing("-Ln")},
-		{Name: "save", Title: "ipvsadm -Sn", Preload: true,
+		{Name: "save", Title: "ipvsadm -Sn", Preload: true, ReadOnly: true, Floor: FloorList,
 			argv:  func(b Binary) []string { return []string{b.Path, "-Sn"} },
 			check: func(out []byte, want *Table) error { return want.CheckLines(out) }},
-		{Name: "stats", Title: "ipvsadm -Ln --stats", Preload: true,
+		{Name: "stats", Title: "ipvsadm -Ln --stats", Preload: true, ReadOnly: true,
 			argv:  func(b Binary) []string { return []string{b.Path, "-Ln", "--stats"} },
 			check: checkListing("-Ln --stats")},
 		{Name: "clear", Title: "ipvsadm -C (full table)", Preload: true, Clears: true,

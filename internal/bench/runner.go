@@ -20,10 +20,9 @@ type Config struct {
 	FullRuns int
 	// Dir is a scratch directory for rule files and outputs.
 	Dir string
-	// FloorCommand returns the argv of the floor loader for a size: a
-	// process that sends the pre-encoded rule set with Client.Batch and
-	// prints FloorOutput.
-	FloorCommand func(Size) []string
+	// FloorCommand returns the argv of the floor program doing job (see
+	// Op.Floor) for a size: a process that runs Floor.
+	FloorCommand func(job string, s Size) []string
 	// Meter starts and measures each command.
 	Meter *Meter
 	// Log receives progress messages (nil: none).
@@ -89,8 +88,8 @@ func Run(cfg Config) (ms []Measurement, err error) {
 				{ImplReference, op.argv(cfg.Reference)},
 				{ImplOurs, op.argv(cfg.Ours)},
 			}
-			if op.Floor {
-				cs = append(cs, contender{ImplFloor, cfg.FloorCommand(sr.Size)})
+			if op.Floor != "" {
+				cs = append(cs, contender{ImplFloor, cfg.FloorCommand(op.Floor, sr.Size)})
 			}
 			for run := range runs {
 				for k := range cs {
@@ -172,16 +171,18 @@ func (r *runner) measure(op Op, c contender, rules string, want *Table, reqs []i
 	}
 
 	start := time.Now()
-	got, err := ReadTable(client)
-	if err != nil {
-		return err
-	}
-	expected := want
-	if op.Clears {
-		expected = &Table{}
-	}
-	if err := expected.Check(got); err != nil {
-		return fmt.Errorf("after the run: %w", err)
+	if !op.ReadOnly {
+		got, err := ReadTable(client)
+		if err != nil {
+			return err
+		}
+		expected := want
+		if op.Clears {
+			expected = &Table{}
+		}
+		if err := expected.Check(got); err != nil {
+			return fmt.Errorf("after the run: %w", err)
+		}
 	}
 	output, err := os.ReadFile(out)
 	if err != nil {
@@ -189,7 +190,7 @@ func (r *runner) measure(op Op, c contender, rules string, want *Table, reqs []i
 	}
 	switch {
 	case c.impl == ImplFloor:
-		if m.FloorSend, err = ParseFloorOutput(output); err != nil {
+		if m.FloorKernel, err = ParseFloorOutput(output); err != nil {
 			return err
 		}
 	case op.check != nil:

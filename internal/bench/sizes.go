@@ -14,7 +14,7 @@ type SizeRuns struct {
 }
 
 // ParseSizes parses a comma-separated list of SIZE[:RUNS], such as
-// "1000x10:3,10000x10:3,50000x2:1"; RUNS defaults to defaultRuns.
+// "1000x10:3,10000x10:3,10000x1:3,50000x2:3,100000x1:3,1000x100:3"; RUNS defaults to defaultRuns.
 func ParseSizes(list string, defaultRuns int) ([]SizeRuns, error) {
 	var out []SizeRuns
 	for _, f := range strings.Split(list, ",") {

@@ -32,8 +32,9 @@ type Measurement struct {
 	Setup    float64 `json:"setup_s"`
 	Verify   float64 `json:"verify_s"`
 	Teardown float64 `json:"teardown_s"`
-	// FloorSend is, for the floor, the time of Client.Batch alone.
-	FloorSend float64 `json:"floor_send_s,omitempty"`
+	// FloorKernel is, for the floor, the time of its kernel work alone
+	// (see Floor).
+	FloorKernel float64 `json:"floor_kernel_s,omitempty"`
 }
 
 // MachineLine is the measurement as one line: "BENCH " and JSON.
@@ -63,8 +64,8 @@ type Summary struct {
 	Median float64
 	// PeakRSSKiB is the largest peak resident set over the runs.
 	PeakRSSKiB int64
-	// FloorSend is the median Client.Batch time of the floor.
-	FloorSend float64
+	// FloorKernel is the floor's median Measurement.FloorKernel.
+	FloorKernel float64
 }
 
 // Key identifies a Summary.
@@ -80,7 +81,7 @@ func Summarize(ms []Measurement) map[Key]Summary {
 	for _, m := range ms {
 		k := Key{m.Op, m.Size, m.Impl}
 		walls[k] = append(walls[k], m.Wall)
-		sends[k] = append(sends[k], m.FloorSend)
+		sends[k] = append(sends[k], m.FloorKernel)
 		s := out[k]
 		s.Runs++
 		s.PeakRSSKiB = max(s.PeakRSSKiB, m.MaxRSSKiB)
@@ -88,7 +89,7 @@ func Summarize(ms []Measurement) map[Key]Summary {
 	}
 	for k, s := range out {
 		s.Median = Median(walls[k])
-		s.FloorSend = Median(sends[k])
+		s.FloorKernel = Median(sends[k])
 		out[k] = s
 	}
 	return out

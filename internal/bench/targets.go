@@ -5,79 +5,75 @@ import (
 	"strings"
 )
 
-// The size the targets are stated at: 10,000 services with 10
-// destinations each.
+// Targets, met at every measured size unless said otherwise.
 const (
-	targetServices = 10000
-	targetDests    = 10
+	// maxOverFloor bounds restore's ours/floor.
+	maxOverFloor = 1.3
+	// minListSpeedup and minSaveSpeedup bound -Ln's and -Sn's
+	// reference/ours, minStatsSpeedup that of -Ln --stats.
+	minListSpeedup  = 3
+	minSaveSpeedup  = 3
+	minStatsSpeedup = 1.5
+	// minRestoreSpeedup bounds restore's reference/ours at
+	// restoreTargetSize only (the floor itself is not much faster: see
+	// the package's README).
+	minRestoreSpeedup = 10
 )
 
-// targetSize returns the targets' size if it was measured, else the
-// largest measured size.
-func targetSize(sizes []SizeRuns) Size {
-	best := sizes[0].Size
-	for _, sr := range sizes {
-		if sr.Size == (Size{targetServices, targetDests}) {
-			return sr.Size
-		}
-		if sr.Size.Lines() > best.Lines() {
-			best = sr.Size
-		}
-	}
-	return best
-}
+// restoreTargetSize is the size minRestoreSpeedup is stated at.
+var restoreTargetSize = Size{Services: 10000, Dests: 10}
 
-// writeTargets writes the targets with what was measured and a
-// verdict for each.
+// writeTargets writes the targets at every measured size, what was
+// measured and a verdict for each, then how our restore grows against the
+// floor.
 func writeTargets(b *strings.Builder, sum map[Key]Summary, sizes []SizeRuns) {
 	if len(sizes) == 0 {
 		return
 	}
-	ts := targetSize(sizes)
-	size := ts.String()
-	fmt.Fprintf(b, "### Targets at %s", size)
-	if want := (Size{targetServices, targetDests}); ts != want {
-		fmt.Fprintf(b, " (%s was not measured: the largest size stands in)", want)
-	}
-	b.WriteString("\n\n| target | measured | verdict |\n|---|--:|---|\n")
-	row := func(name string, value float64, ok bool, pass bool) {
-		switch {
-		case !ok:
-			fmt.Fprintf(b, "| %s | not measured | — |\n", name)
-		case pass:
-			fmt.Fprintf(b, "| %s | %.2f | PASS |\n", name, value)
-		default:
-			fmt.Fprintf(b, "| %s | %.2f | FAIL |\n", name, value)
+	b.WriteString("### Targets\n\n")
+	fmt.Fprintf(b, "| size | restore ours/floor ≤ %.1f | -Ln reference/ours ≥ %g | -Sn reference/ours ≥ %g | -Ln --stats reference/ours ≥ %g | worst peak RSS ours/reference |\n",
+		maxOverFloor, float64(minListSpeedup), float64(minSaveSpeedup), minStatsSpeedup)
+	b.WriteString("|---|--:|--:|--:|--:|--:|\n")
+	for _, sr := range sizes {
+		size := sr.Size.String()
+		speedup := func(op string, least float64) string {
+			ref, ok1 := sum[Key{op, size, ImplReference}]
+			ours, ok2 := sum[Key{op, size, ImplOurs}]
+			if !ok1 || !ok2 || ours.Median == 0 {
+				return "—"
+			}
+			return verdict(ref.Median/ours.Median, ref.Median/ours.Median >= least)
 		}
-	}
-	speedup := func(op string) (float64, bool) {
-		ref, ok1 := sum[Key{op, size, ImplReference}]
-		ours, ok2 := sum[Key{op, size, ImplOurs}]
-		if !ok1 || !ok2 || ours.Median == 0 {
-			return 0, false
+		overFloor := "—"
+		ours, ok1 := sum[Key{"restore", size, ImplOurs}]
+		floor, ok2 := sum[Key{"restore", size, ImplFloor}]
+		if ok1 && ok2 && floor.Median > 0 {
+			overFloor = verdict(ours.Median/floor.Median, ours.Median/floor.Median <= maxOverFloor)
 		}
-		return ref.Median / ours.Median, true
+		memory := "—"
+		if v, ok, worst := worstMemory(sum, size); ok {
+			memory = fmt.Sprintf("%.2f (%s)", v, worst)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", size, overFloor,
+			speedup("list", minListSpeedup), speedup("save", minSaveSpeedup), speedup("stats", minStatsSpeedup), memory)
 	}
-	v, ok := speedup("restore")
-	row("restore: reference/ours ≥ 10", v, ok, v >= 10)
-	ours, ok1 := sum[Key{"restore", size, ImplOurs}]
-	floor, ok2 := sum[Key{"restore", size, ImplFloor}]
-	ok = ok1 && ok2 && floor.Median > 0
-	v = 0
-	if ok {
-		v = ours.Median / floor.Median
-	}
-	row("restore: ours/floor ≤ 1.3", v, ok, v <= 1.3)
-	v, ok = speedup("list")
-	row("-Ln: reference/ours ≥ 3", v, ok, v >= 3)
-	v, ok = speedup("save")
-	row("-Sn: reference/ours ≥ 1", v, ok, v >= 1)
-	v, ok = speedup("stats")
-	row("-Ln --stats: reference/ours ≥ 1", v, ok, v >= 1)
-	v, ok, worst := worstMemory(sum, size)
-	row("peak RSS: ours/reference ≤ 1.5 (worst operation: "+worst+")", v, ok, v <= 1.5)
-	writeLinearity(b, sum, sizes, row)
 	b.WriteString("\n")
+	if ref, ok := sum[Key{"restore", restoreTargetSize.String(), ImplReference}]; ok {
+		if ours := sum[Key{"restore", restoreTargetSize.String(), ImplOurs}]; ours.Median > 0 {
+			v := ref.Median / ours.Median
+			fmt.Fprintf(b, "- restore at %s: reference/ours ≥ %d: %s\n", restoreTargetSize, minRestoreSpeedup, verdict(v, v >= minRestoreSpeedup))
+		}
+	}
+	writeGrowth(b, sum, sizes)
+	b.WriteString("\n")
+}
+
+// verdict formats a measured value with PASS or FAIL.
+func verdict(v float64, pass bool) string {
+	if pass {
+		return fmt.Sprintf("%.2f PASS", v)
+	}
+	return fmt.Sprintf("%.2f **FAIL**", v)
 }
 
 // worstMemory returns the largest ours/reference peak-RSS ratio over the
@@ -92,40 +88,41 @@ func worstMemory(sum map[Key]Summary, size string) (float64, bool, string) {
 		if !found || ref.PeakRSSKiB == 0 {
 			continue
 		}
-		if r := float64(ours.PeakRSSKiB) / float64(ref.PeakRSSKiB); !ok || r > worst {
+		if r := float64(ours.PeakRSSKiB) / float64(ref.PeakRSSKiB); !ok || r > worst || (r == worst && k.Op < name) {
 			worst, name, ok = r, k.Op, true
 		}
 	}
 	return worst, ok, name
 }
 
-// writeLinearity checks that our restore time grows linearly: from the
-// smallest measured size to each larger one, the time ratio is at most
-// 1.1 times the line ratio (110,000 lines in at most 11 times the time of
-// 11,000).
-func writeLinearity(b *strings.Builder, sum map[Key]Summary, sizes []SizeRuns, row func(string, float64, bool, bool)) {
-	small := sizes[0].Size
+// writeGrowth checks that our restore grows no faster than the floor's:
+// for each size, against the smallest measured size with as many
+// destinations per service, ours' time ratio must be at most the floor's
+// (whatever the kernel's own cost adds per service as the table grows,
+// the floor pays too).
+func writeGrowth(b *strings.Builder, sum map[Key]Summary, sizes []SizeRuns) {
 	for _, sr := range sizes {
-		if sr.Size.Lines() < small.Lines() {
-			small = sr.Size
+		var small Size
+		for _, o := range sizes {
+			if o.Size.Dests == sr.Size.Dests && o.Size.Services < sr.Size.Services &&
+				(small.Services == 0 || o.Size.Services < small.Services) {
+				small = o.Size
+			}
 		}
-	}
-	base, ok := sum[Key{"restore", small.String(), ImplOurs}]
-	if !ok || base.Median == 0 {
-		return
-	}
-	for _, sr := range sizes {
-		if sr.Size.Lines() <= small.Lines() {
+		if small.Services == 0 {
 			continue
 		}
-		big, found := sum[Key{"restore", sr.Size.String(), ImplOurs}]
-		if !found {
+		growth := func(impl string) (float64, bool) {
+			a, ok1 := sum[Key{"restore", small.String(), impl}]
+			z, ok2 := sum[Key{"restore", sr.Size.String(), impl}]
+			return z.Median / a.Median, ok1 && ok2 && a.Median > 0
+		}
+		ours, ok1 := growth(ImplOurs)
+		floor, ok2 := growth(ImplFloor)
+		if !ok1 || !ok2 {
 			continue
 		}
-		lines := float64(sr.Size.Lines()) / float64(small.Lines())
-		name := fmt.Sprintf("linear: ours restore %s / %s (%d / %d lines) ≤ %.1f", sr.Size, small,
-			sr.Size.Lines(), small.Lines(), 1.1*lines)
-		v := big.Median / base.Median
-		row(name, v, true, v <= 1.1*lines)
+		fmt.Fprintf(b, "- restore growth from %s to %s (%.0fx the lines): ours %.2fx, floor %.2fx, ours ≤ floor: %s\n",
+			small, sr.Size, float64(sr.Size.Lines())/float64(small.Lines()), ours, floor, verdict(ours/floor, ours <= floor))
 	}
 }

@@ -2,21 +2,22 @@
 // running kernel's IPVS. It runs inside the test VM (see benchvm), as root.
 //
 //	ipvsbench -ours PATH [-ours-restore PATH] [-ref PATH] [-ref-restore PATH]
-//	          [-sizes 1000x10:3,10000x10:3,50000x2:1] [-full-runs 1]
+//	          [-sizes 1000x10:3,10000x10:3,10000x1:3,50000x2:3,100000x1:3,1000x100:3] [-full-runs 1]
 //	          [-ops restore,list,save,stats,clear,restore-full,converge-full] [-dir DIR]
-//	ipvsbench floor -size SIZE
+//	ipvsbench floor [-job restore|list] -size SIZE
 //
 // For each size it writes a deterministic rule file, then for each
-// operation runs the reference, ours (and, for restore, the floor loader)
+// operation runs the reference, ours (and, for restore, -Ln and -Sn, the floor program)
 // in turn, each run in a fresh network namespace made only once the
 // previous one is torn down, and checks the table afterwards. It prints a
 // "BENCH {json}" line per run as it goes, progress on standard error, and
 // at the end a Markdown report between the lines bench.ReportBegin and
 // bench.ReportEnd.
 //
-// "ipvsbench floor" is the floor loader: it sends the rule set of SIZE,
-// encoded straight from the generator, with Client.Batch into its own
-// namespace.
+// "ipvsbench floor" is the floor program (bench.Floor): with -job restore
+// it sends the rule set of SIZE, encoded straight from the generator,
+// with Client.Batch into its own namespace; with -job list it reads what
+// a listing needs from the kernel, the service dump and /proc/net/ip_vs.
 package main
 
 import (
@@ -54,6 +55,7 @@ func main() {
 // floorMain is "ipvsbench floor -size SIZE".
 func floorMain(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
+	job := fs.String("job", bench.FloorRestore, "the floor's job: restore (send the rule set) or list (dump the services, read /proc/net/ip_vs)")
 	sizeText := fs.String("size", "", "rule-set size, such as 10000x10")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,7 +64,7 @@ func floorMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	return bench.Floor(size, os.Stdout)
+	return bench.Floor(*job, size, os.Stdout)
 }
 
 // benchMain runs the benchmark.
@@ -72,7 +74,7 @@ func benchMain(args []string) error {
 	oursRestore := fs.String("ours-restore", "", "our ipvsadm-restore (default: a symlink named ipvsadm-restore to -ours)")
 	ref := fs.String("ref", "/sbin/ipvsadm", "the reference ipvsadm")
 	refRestore := fs.String("ref-restore", "/sbin/ipvsadm-restore", "the reference ipvsadm-restore")
-	sizes := fs.String("sizes", "1000x10:3,10000x10:3,50000x2:1", "rule-set sizes SERVICESxDESTS[:RUNS], comma-separated")
+	sizes := fs.String("sizes", "1000x10:3,10000x10:3,10000x1:3,50000x2:3,100000x1:3,1000x100:3", "rule-set sizes SERVICESxDESTS[:RUNS], comma-separated")
 	fullRuns := fs.Int("full-runs", 1, "at most this many runs of restore-full (ipvsadm-restore onto a full table) per size")
 	ops := fs.String("ops", "restore,list,save,stats,clear,restore-full,converge-full", "operations to time, comma-separated")
 	dir := fs.String("dir", "/tmp/ipvsbench", "scratch directory")
@@ -107,8 +109,8 @@ func benchMain(args []string) error {
 		Ops:       opList,
 		FullRuns:  *fullRuns,
 		Dir:       *dir,
-		FloorCommand: func(s bench.Size) []string {
-			return []string{self, "floor", "-size", s.String()}
+		FloorCommand: func(job string, s bench.Size) []string {
+			return []string{self, "floor", "-job", job, "-size", s.String()}
 		},
 		Log:  func(format string, a ...any) { fmt.Fprintf(os.Stderr, "ipvsbench: "+format+"\n", a...) },
 		Emit: func(m bench.Measurement) { fmt.Println(m.MachineLine()) },
