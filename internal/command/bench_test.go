@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -34,4 +35,51 @@ func BenchmarkRestoreLines(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/11000, "ns/line")
+}
+
+// BenchmarkListing is -Ln and -Sn of every service in user space: the
+// service list from a fake kernel and the destinations from the text of
+// /proc/net/ip_vs, as the kernel would give them, at the bench's shapes
+// (services x servers).
+func BenchmarkListing(b *testing.B) {
+	for _, shape := range []struct{ services, servers int }{{100000, 1}, {10000, 10}, {1000, 100}} {
+		var rules, proc strings.Builder
+		proc.WriteString("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n")
+		k := 0
+		for s := range shape.services {
+			vip := 10<<24 + s + 1
+			fmt.Fprintf(&rules, "-A -t %d.%d.%d.%d:80 -s wlc\n", vip>>24, vip>>16&255, vip>>8&255, vip&255)
+			fmt.Fprintf(&proc, "TCP  %08X:0050 wlc \n", vip)
+			for range shape.servers {
+				rip := 172<<24 | 16<<16 + k + 1
+				fmt.Fprintf(&rules, "-a -t %d.%d.%d.%d:80 -r %d.%d.%d.%d:80 -m -w %d\n", vip>>24, vip>>16&255, vip>>8&255, vip&255,
+					rip>>24, rip>>16&255, rip>>8&255, rip&255, 1+k%100)
+				fmt.Fprintf(&proc, "  -> %08X:0050      Masq    %-6d 0          0         \n", rip, 1+k%100)
+				k++
+			}
+		}
+		kernel := newFakeKernel(b, rules.String())
+		text := proc.String()
+		for _, args := range [][]string{{"-Ln"}, {"-Sn"}} {
+			b.Run(fmt.Sprintf("%dx%d/%s", shape.services, shape.servers, args[0]), func(b *testing.B) {
+				var out bytes.Buffer // a buffer, as standard output is (see render)
+				r := &Runner{Backend: kernel, Stdout: &out, Stderr: io.Discard, Prog: "ipvsadm",
+					OpenTable: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }}
+				c, err := rule.Parse(r.Prog, args, r.parseOptions())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					out.Reset()
+					if o := r.Execute(c, false); o.Status != 0 {
+						b.Fatalf("status %d", o.Status)
+					}
+				}
+				if lines := strings.Count(out.String(), "\n"); lines < shape.services*(1+shape.servers) {
+					b.Fatalf("%d lines listed", lines)
+				}
+			})
+		}
+	}
 }

@@ -44,7 +44,7 @@ type fakeKernel struct {
 
 // newFakeKernel returns a fakeKernel holding the table that restoring
 // rules (a save file) onto an empty one makes.
-func newFakeKernel(t *testing.T, rules string) *fakeKernel {
+func newFakeKernel(t testing.TB, rules string) *fakeKernel {
 	t.Helper()
 	k := &fakeKernel{table: newTable(), timeouts: ipvs.Timeouts{TCP: 900 * time.Second, TCPFin: 120 * time.Second, UDP: 300 * time.Second}}
 	var stderr strings.Builder

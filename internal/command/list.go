@@ -93,7 +93,7 @@ func (r *Runner) listServices(c *rule.Command, opts render.Options) Outcome {
 // listing keeps the kernel's order (--nosort).
 type serviceListing struct {
 	r        *Runner
-	services []render.Service
+	services []ipvs.ServiceEntry
 	sorted   bool
 	// table holds every service's destinations as /proc/net/ip_vs listed
 	// them; it is empty unless useProcTable found them.
@@ -103,6 +103,7 @@ type serviceListing struct {
 	tunnels bool
 	dests   []ipvs.DestinationEntry // reused for every service read from /proc
 	sorter  render.DestinationSorter
+	current render.Service // the service all is handing out
 }
 
 // listingError is a failed read of a listing; its text is the line
@@ -132,17 +133,14 @@ func (r *Runner) readListing(key *ipvs.ServiceKey, sorted bool) (*serviceListing
 		if err != nil {
 			return nil, &listingError{opGetService, err}
 		}
-		l.services = []render.Service{{ServiceEntry: entry}}
+		l.services = []ipvs.ServiceEntry{entry}
 		return l, nil
 	}
 	entries, err := retryInterrupted(r.Backend.Services)
 	if err != nil {
 		return nil, &listingError{opOther, err}
 	}
-	l.services = make([]render.Service, len(entries))
-	for i := range entries {
-		l.services[i].ServiceEntry = entries[i]
-	}
+	l.services = entries
 	if sorted {
 		render.SortServices(l.services)
 	}
@@ -209,20 +207,19 @@ func (l *serviceListing) useProcTable(tunnels bool) {
 	l.table, l.tunnels = t, tunnels
 }
 
-// all yields each service in turn with its destinations, which are valid
+// all yields each service in turn with its destinations, both valid
 // until the next one. It stops at the first service whose destinations
 // cannot be read, yielding the error.
 func (l *serviceListing) all() iter.Seq2[*render.Service, error] {
 	return func(yield func(*render.Service, error) bool) {
+		s := &l.current
 		for i := range l.services {
-			s := &l.services[i]
+			*s = render.Service{ServiceEntry: l.services[i]}
 			if err := l.fill(s); err != nil {
 				yield(nil, &listingError{opGetServers, err})
 				return
 			}
-			more := yield(s, nil)
-			s.Destinations = nil // done with it
-			if !more {
+			if !yield(s, nil) {
 				return
 			}
 		}

@@ -434,7 +434,7 @@ func TestSortServices(t *testing.T) {
 		for i, j := range p {
 			s[i] = in[j]
 		}
-		SortServices(s)
+		sortServices(s)
 		if diff := cmp.Diff(want, names(s)); diff != "" {
 			t.Fatalf("SortServices of order %v (-want +got):\n%s", p, diff)
 		}
@@ -445,14 +445,14 @@ func TestSortServices(t *testing.T) {
 	// sample order itself) gives the documented output.
 	v6 := []Service{tcp("fe80::1", 80), tcp("::1", 80), tcp("2001:db8::1", 79), tcp("2001:db8::1", 80), tcp("2001:db8::1", 8080), tcp("8000::1", 80)}
 	want6 := []string{"TCP  [fe80::1]:80", "TCP  [::1]:80", "TCP  [2001:db8::1]:79", "TCP  [2001:db8::1]:80", "TCP  [2001:db8::1]:8080", "TCP  [8000::1]:80"}
-	SortServices(v6)
+	sortServices(v6)
 	if diff := cmp.Diff(want6, names(v6)); diff != "" {
 		t.Errorf("IPv6 SortServices (-want +got):\n%s", diff)
 	}
 	// ...and another input order gives another output (merge sort with a
 	// non-transitive comparison; derived by hand from glibc's msort).
 	v6 = []Service{tcp("8000::1", 80), tcp("fe80::1", 80), tcp("::1", 80)}
-	SortServices(v6)
+	sortServices(v6)
 	if diff := cmp.Diff([]string{"TCP  [8000::1]:80", "TCP  [fe80::1]:80", "TCP  [::1]:80"}, names(v6)); diff != "" {
 		t.Errorf("IPv6 SortServices, other order (-want +got):\n%s", diff)
 	}
@@ -525,7 +525,7 @@ func TestSortLarge(t *testing.T) {
 		v := uint32((i * 7919) % n)
 		ss[i] = tcp(netip.AddrFrom4([4]byte{10, byte(v >> 16), byte(v >> 8), byte(v)}).String(), 80)
 	}
-	SortServices(ss)
+	sortServices(ss)
 	for i := 1; i < n; i++ {
 		if compareServices(&ss[i-1].Service, &ss[i].Service) > 0 {
 			t.Fatalf("not sorted at %d", i)
@@ -645,5 +645,17 @@ func BenchmarkServiceLines(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// sortServices sorts s, whose servers it ignores, with SortServices.
+func sortServices(s []Service) {
+	entries := make([]ipvs.ServiceEntry, len(s))
+	for i := range s {
+		entries[i] = s[i].ServiceEntry
+	}
+	SortServices(entries)
+	for i := range s {
+		s[i] = Service{ServiceEntry: entries[i]}
 	}
 }

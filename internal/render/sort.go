@@ -12,9 +12,43 @@ import (
 // qsort, a stable top-down merge sort, with libipvs' comparison functions,
 // whose differences wrap to signed 32 bits. The order is therefore not
 // numeric (fwmark 4294967295 sorts first; 192.168.0.1 before 1.1.1.1) and
-// can depend on the input order. It runs in O(n log n) time.
-func SortServices(services []Service) {
-	mergeSort(services, func(a, b *Service) int32 { return compareServices(&a.Service, &b.Service) })
+// can depend on the input order. It runs in O(n log n) time, sorting the
+// services' positions and then moving each service once, so that its
+// scratch space is 8 bytes per service whatever a service's size.
+func SortServices(services []ipvs.ServiceEntry) {
+	if len(services) < 2 {
+		return
+	}
+	order := make([]int32, len(services))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	msort(order, make([]int32, len(order)), func(a, b *int32) int32 {
+		return compareServices(&services[*a].Service, &services[*b].Service)
+	})
+	permute(services, order)
+}
+
+// permute moves s[order[i]] to s[i] for every i, in place, following each
+// cycle of the permutation once; it leaves order spoilt.
+func permute[T any](s []T, order []int32) {
+	for start := range order {
+		if order[start] < 0 {
+			continue // moved with an earlier cycle
+		}
+		first := s[start]
+		i := start
+		for {
+			from := int(order[i])
+			order[i] = -1
+			if from == start {
+				s[i] = first
+				break
+			}
+			s[i] = s[from]
+			i = from
+		}
+	}
 }
 
 // DestinationSorter sorts the servers of one service after another in the
@@ -88,16 +122,9 @@ func compareDestinations(d1, d2 *ipvs.Destination) int32 {
 	return int32(d1.Port) - int32(d2.Port)
 }
 
-// mergeSort is glibc's msort_with_tmp: split n into n/2 and the rest, sort
-// both, merge taking from the left while cmp <= 0.
-func mergeSort[T any](s []T, cmp func(a, b *T) int32) {
-	if len(s) < 2 {
-		return
-	}
-	tmp := make([]T, len(s))
-	msort(s, tmp, cmp)
-}
-
+// msort is glibc's msort_with_tmp: split n into n/2 and the rest, sort
+// both, merge taking from the left while cmp <= 0; tmp holds at least
+// len(b) elements.
 func msort[T any](b, tmp []T, cmp func(a, b *T) int32) {
 	n := len(b)
 	if n <= 1 {
