@@ -11,30 +11,69 @@ import (
 )
 
 // discard is a Backend that accepts every change without a kernel: what is
-// left of a restore is reading, parsing and building the requests.
+// left of a restore is reading and parsing the lines.
 type discard struct{ Backend }
 
 func (discard) Changes(cs []rule.Command) []error { return make([]error, len(cs)) }
 
-// BenchmarkRestoreLines is the restore loop without the kernel, per line
-// of a save file of 1,000 services with 10 servers each.
-func BenchmarkRestoreLines(b *testing.B) {
+// encodeDiscard is a Backend that builds each change's request as Kernel
+// does, then drops it: what is left of a restore is all its user-space
+// work but the sending.
+type encodeDiscard struct{ Backend }
+
+func (encodeDiscard) Changes(cs []rule.Command) []error {
+	errs := make([]error, len(cs))
+	for i := range cs {
+		_, errs[i] = request(&cs[i])
+	}
+	return errs
+}
+
+// saveFile is a save file of services services with servers servers each,
+// and its number of lines.
+func saveFile(services, servers int) (string, int) {
 	var file strings.Builder
-	for s := range 1000 {
-		fmt.Fprintf(&file, "-A -t 10.0.%d.%d:80 -s wlc\n", s/256, s%256)
-		for d := range 10 {
-			fmt.Fprintf(&file, "-a -t 10.0.%d.%d:80 -r 172.16.%d.%d:80 -m -w 1\n", s/256, s%256, s%256, d)
+	for s := range services {
+		fmt.Fprintf(&file, "-A -t 10.%d.%d.%d:80 -s wlc\n", s>>16, s>>8&0xff, s&0xff)
+		for d := range servers {
+			fmt.Fprintf(&file, "-a -t 10.%d.%d.%d:80 -r 172.%d.%d.%d:80 -m -w 1\n", s>>16, s>>8&0xff, s&0xff, 16+d, s>>8&0xff, s&0xff)
 		}
 	}
-	input := file.String()
-	r := &Runner{Backend: discard{}, Stderr: io.Discard, Stdout: io.Discard, Prog: "ipvsadm"}
+	return file.String(), services * (1 + servers)
+}
+
+// benchmarkRestore runs a restore of input (lines long) through backend
+// and reports the time per line.
+func benchmarkRestore(b *testing.B, backend Backend, input string, lines int) {
+	r := &Runner{Backend: backend, Stderr: io.Discard, Stdout: io.Discard, Prog: "ipvsadm"}
 	b.ReportAllocs()
+	b.SetBytes(int64(len(input)))
 	for b.Loop() {
 		if st := r.Restore(strings.NewReader(input)); st != 0 {
 			b.Fatalf("status %d", st)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/11000, "ns/line")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(lines), "ns/line")
+}
+
+// BenchmarkRestoreLines is the restore loop without the kernel, per line
+// of a save file of 1,000 services with 10 servers each.
+func BenchmarkRestoreLines(b *testing.B) {
+	input, lines := saveFile(1000, 10)
+	benchmarkRestore(b, discard{}, input, lines)
+}
+
+// BenchmarkRestoreRequests is the restore's whole user-space path but the
+// sending (reading, parsing and building each line's request), per line,
+// at the shapes of a kube-proxy table (10,000 services with one server)
+// and of a bigger cluster (1,000 services with 10 servers).
+func BenchmarkRestoreRequests(b *testing.B) {
+	for _, shape := range []struct{ services, servers int }{{10000, 1}, {1000, 10}} {
+		b.Run(fmt.Sprintf("%dx%d", shape.services, shape.servers), func(b *testing.B) {
+			input, lines := saveFile(shape.services, shape.servers)
+			benchmarkRestore(b, encodeDiscard{}, input, lines)
+		})
+	}
 }
 
 // BenchmarkListing is -Ln and -Sn of every service in user space: the
