@@ -65,15 +65,18 @@ type Reader struct {
 	line int // number of the input line last read
 
 	// The line being read: its tokens' bytes one after the other and
-	// where each ends, and the token being read; reused line after line.
+	// where each ends; reused line after line.
 	text []byte
 	ends []int
-	tok  []byte
 	toks []string // the slice Next returns
 }
 
 // NewReader returns a Reader of r.
-func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReader(r)} }
+func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, readerBuffer)} }
+
+// readerBuffer is the size of the Reader's buffer: room for many lines, so
+// that lines are scanned a buffer at a time.
+const readerBuffer = 64 << 10
 
 // Next returns the tokens of the next line that has any (lines without
 // tokens are skipped, as the original skips them), or io.EOF at the end
@@ -101,95 +104,118 @@ func (r *Reader) Next() ([]string, error) {
 // returned last.
 func (r *Reader) Line() int { return r.line }
 
+// lineState is where readLine is in the original's
+// fscanf(stream, "%4096[^ \t\n\r]%1[ \t\n\r]", token, tail) loop.
+type lineState int
+
+const (
+	// atCall: the next byte starts a call of fscanf.
+	atCall lineState = iota
+	// inSkip: the call failed to match a token (status 0); blanks, tabs
+	// and CRs are skipped up to the end of the line or the next token.
+	inSkip
+	// inToken: a token is being read.
+	inToken
+	// atTail: the token is full (maxToken bytes); the tail conversion
+	// takes one white-space byte if one follows.
+	atTail
+)
+
 // readLine is one call of config_stream_read: a (possibly empty) token
-// list, or io.EOF where the original returns NULL.
+// list, or io.EOF where the original returns NULL. It scans the buffered
+// input a window at a time (FuzzReader holds it to a transcription that
+// reads a byte at a time).
 func (r *Reader) readLine() ([]string, error) {
 	r.text, r.ends = r.text[:0], r.ends[:0]
-	ntoken := 0
-	tok := r.tok[:0]
-	defer func() { r.tok = tok }()
+	st := atCall
+	tokStart := 0 // where the token being read starts in r.text
 	for {
-		// fscanf(stream, "%4096[^ \t\n\r]%1[ \t\n\r]", token, tail)
-		c, err := r.r.ReadByte()
+		w, err := r.window()
 		if err != nil {
 			if err != io.EOF {
 				return nil, err
 			}
-			break // EOF before the first conversion
-		}
-		if isRestoreSpace(c) {
-			// Matching failure (status 0): skip blanks, tabs and CRs up
-			// to the end of the line. The end of the input here drops
-			// the line.
-			for {
-				if isRestoreSpace(c) && c != '\n' {
-					if c, err = r.r.ReadByte(); err != nil {
-						if err == io.EOF {
-							return nil, io.EOF
-						}
-						return nil, err
-					}
-					continue
-				}
-				if c == '\n' {
-					return r.tokens(), nil
-				}
-				if err := r.r.UnreadByte(); err != nil {
-					return nil, err
-				}
-				break
+			switch st {
+			case inSkip:
+				return nil, io.EOF // the end of the input here drops the line
+			case inToken, atTail:
+				r.endToken(tokStart)
 			}
-			continue
-		}
-		tok = append(tok[:0], c)
-		nul := c == 0
-		newline := false
-		for len(tok) < maxToken {
-			c, err = r.r.ReadByte()
-			if err != nil {
-				if err != io.EOF {
-					return nil, err
-				}
-				break
+			if len(r.ends) == 0 {
+				return nil, io.EOF // EOF before the first conversion
 			}
-			if isRestoreSpace(c) {
-				// The %1[ \t\n\r] conversion takes this one character.
-				newline = c == '\n'
-				break
-			}
-			tok = append(tok, c)
-			nul = nul || c == 0
+			return r.tokens(), nil
 		}
-		if len(tok) == maxToken {
-			// The token is full: the tail conversion reads one
-			// white-space character if one follows.
-			if c, err := r.r.ReadByte(); err == nil {
+		i, eol := 0, false
+		for i < len(w) && !eol {
+			switch c := w[i]; st {
+			case atCall:
 				if isRestoreSpace(c) {
-					newline = c == '\n'
-				} else if err := r.r.UnreadByte(); err != nil {
-					return nil, err
+					st = inSkip
+				} else {
+					st, tokStart = inToken, len(r.text)
 				}
-			} else if err != io.EOF {
-				return nil, err
+			case inSkip:
+				switch {
+				case c == '\n':
+					i, eol = i+1, true
+				case isRestoreSpace(c):
+					i++
+				default:
+					st = atCall
+				}
+			case inToken:
+				j := i
+				for n := maxToken - (len(r.text) - tokStart); j < len(w) && j-i < n && !isRestoreSpace(w[j]); j++ {
+				}
+				r.text = append(r.text, w[i:j]...)
+				i = j
+				switch {
+				case len(r.text)-tokStart == maxToken:
+					st = atTail
+				case i < len(w): // the tail conversion takes this white space
+					r.endToken(tokStart)
+					i, eol, st = i+1, w[i] == '\n', atCall
+				}
+			case atTail:
+				r.endToken(tokStart)
+				if isRestoreSpace(c) {
+					i, eol = i+1, c == '\n'
+				}
+				st = atCall
 			}
 		}
-		t := tok
-		if nul {
-			t = t[:bytes.IndexByte(t, 0)] // a C string ends at its first NUL
-		}
-		if string(t) != progToken {
-			r.text = append(r.text, t...)
-			r.ends = append(r.ends, len(r.text))
-			ntoken++
-		}
-		if newline {
+		r.r.Discard(i) // never fails: i bytes are buffered
+		if eol {
 			return r.tokens(), nil
 		}
 	}
-	if ntoken == 0 {
-		return nil, io.EOF
+}
+
+// window returns the buffered input, reading more if none is buffered, or
+// the error that ends the input.
+func (r *Reader) window() ([]byte, error) {
+	if r.r.Buffered() == 0 {
+		if _, err := r.r.Peek(1); err != nil {
+			return nil, err
+		}
 	}
-	return r.tokens(), nil
+	return r.r.Peek(r.r.Buffered())
+}
+
+// endToken ends the token that starts at start in r.text: a C string ends
+// at its first NUL, and the token "ipvsadm" is dropped.
+func (r *Reader) endToken(start int) {
+	t := r.text[start:]
+	if i := bytes.IndexByte(t, 0); i >= 0 {
+		t = t[:i]
+	}
+	if string(t) == progToken {
+		r.text = r.text[:start]
+		return
+	}
+	r.text = r.text[:start+len(t)]
+	r.ends = append(r.ends, len(r.text))
 }
 
 // tokens returns the line's tokens as strings, which share one copy of
