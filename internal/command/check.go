@@ -50,6 +50,7 @@ func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string,
 	src := newInput(in, r.RestoreOptions.Interrupt, nil)
 	defer src.close()
 	lines := rule.NewReader(src)
+	var parser rule.Parser
 	report := func(msg string) {
 		problems++
 		fmt.Fprintf(r.Stderr, "line %d: %s\n", lines.Line(), msg)
@@ -59,7 +60,7 @@ func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string,
 		if err == io.EOF {
 			return checked, problems, nil
 		}
-		if intr := (*interruptedError)(nil); errors.As(err, &intr) {
+		if intr, ok := errors.AsType[*interruptedError](err); ok {
 			fmt.Fprintf(r.Stderr, "%s: interrupted by %s while reading the input; nothing was changed\n", r.Prog, intr.Name)
 			return checked, problems, err
 		}
@@ -68,7 +69,7 @@ func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string,
 			return checked, problems, err
 		}
 		checked++
-		c, err := rule.Parse(r.Prog, args, r.parseOptions())
+		c, err := parser.Parse(r.Prog, args, r.parseOptions())
 		if pe, isParse := err.(*rule.Error); isParse {
 			report(parseProblem(pe))
 			if startsWithBOM(args) {
@@ -88,7 +89,7 @@ func (r *Runner) checkLines(in io.Reader, parseProblem func(*rule.Error) string,
 // inputStatus is the exit status after checkLines failed with err: an
 // interruption's own, otherwise 1.
 func inputStatus(err error) int {
-	if intr := (*interruptedError)(nil); errors.As(err, &intr) {
+	if intr, ok := errors.AsType[*interruptedError](err); ok {
 		return intr.Status
 	}
 	return 1

@@ -70,6 +70,7 @@ func (r *Runner) Restore(in io.Reader) int {
 	src := newInput(in, r.RestoreOptions.Interrupt, func() { b.flush() })
 	defer src.close()
 	lines := rule.NewReader(src)
+	var parser rule.Parser
 	for {
 		select {
 		case sig := <-r.RestoreOptions.Interrupt:
@@ -80,7 +81,7 @@ func (r *Runner) Restore(in io.Reader) int {
 		if err == io.EOF {
 			return b.finish(0, "")
 		}
-		if intr := (*interruptedError)(nil); errors.As(err, &intr) {
+		if intr, ok := errors.AsType[*interruptedError](err); ok {
 			return b.interrupted(intr.Interruption)
 		}
 		if err != nil {
@@ -89,7 +90,7 @@ func (r *Runner) Restore(in io.Reader) int {
 			return b.finish(1, fmt.Sprintf("could not read the input after line %d", lines.Line()-1))
 		}
 		line := lines.Line()
-		c, err := rule.Parse(r.Prog, args, r.parseOptions())
+		c, err := parser.Parse(r.Prog, args, r.parseOptions())
 		if pe, isParse := err.(*rule.Error); isParse && !pe.StopsRestore() {
 			b.add(event{line: line, message: pe.Stderr() + b.bomHint(line, args), status: pe.ExitStatus()})
 			continue

@@ -138,9 +138,9 @@ func (p *parser) tunnelCheck() error {
 	return nil
 }
 
-// command builds the Command from the parse state.
-func (p *parser) command() *Command {
-	c := &Command{Kind: p.cmd, List: p.list}
+// command sets *c to the Command of the parse state.
+func (p *parser) command(c *Command) {
+	*c = Command{Kind: p.cmd, List: p.list}
 	if p.has(optService) {
 		c.HasService = true
 		s := &c.Service
@@ -166,5 +166,4 @@ func (p *parser) command() *Command {
 	case StartDaemon, StopDaemon:
 		c.Daemon = p.daemon
 	}
-	return c
 }

@@ -261,7 +261,7 @@ type boundFlagSet struct {
 	fs    *pflag.FlagSet
 	b     *binding
 	short shortIndex
-	p     parser // the parser the FlagSet is bound to while in use
+	p     parser // the parser the FlagSet is bound to, reset by each parse
 }
 
 // shortIndex finds a flag by its one-byte shorthand: what
@@ -272,6 +272,7 @@ type shortIndex [256]*pflag.Flag
 var flagSets = sync.Pool{New: func() any {
 	b := &binding{}
 	bf := &boundFlagSet{fs: newFlagSet(b), b: b}
+	b.p = &bf.p
 	bf.fs.VisitAll(func(f *pflag.Flag) {
 		if len(f.Shorthand) == 1 {
 			bf.short[f.Shorthand[0]] = f
@@ -279,17 +280,3 @@ var flagSets = sync.Pool{New: func() any {
 	})
 	return bf
 }}
-
-// getFlagSet returns a FlagSet bound to its own parser, which is reset to
-// p.
-func getFlagSet(p parser) *boundFlagSet {
-	bf := flagSets.Get().(*boundFlagSet)
-	bf.p = p
-	bf.b.p = &bf.p
-	return bf
-}
-
-func putFlagSet(bf *boundFlagSet) {
-	bf.b.p = nil
-	flagSets.Put(bf)
-}

@@ -69,11 +69,41 @@ func (p *parser) has(o optc) bool { return p.options&(1<<uint(o)) != 0 }
 // original (SIGSEGV in strtok/strcmp); Parse fails instead with
 // "invalid scheduler flag `,'" (the whole list quoted), exit status 2.
 func Parse(prog string, args []string, opts Options) (*Command, error) {
-	if len(args) == 0 {
-		return &Command{Kind: List}, nil
+	bf := flagSets.Get().(*boundFlagSet)
+	defer flagSets.Put(bf)
+	c := new(Command)
+	if err := bf.parse(c, prog, args, opts); err != nil {
+		return nil, err
 	}
-	bf := getFlagSet(parser{prog: prog, res: opts.Resolver})
-	defer putFlagSet(bf)
+	return c, nil
+}
+
+// Parser parses invocation after invocation (the lines of a restore) as
+// Parse does, reusing its memory: the Command it returns is its own, and
+// its next Parse overwrites it. The zero Parser is ready to use.
+type Parser struct {
+	bf  *boundFlagSet
+	cmd Command
+}
+
+// Parse is Parse, into the Parser's Command.
+func (ps *Parser) Parse(prog string, args []string, opts Options) (*Command, error) {
+	if ps.bf == nil {
+		ps.bf = flagSets.Get().(*boundFlagSet)
+	}
+	if err := ps.bf.parse(&ps.cmd, prog, args, opts); err != nil {
+		return nil, err
+	}
+	return &ps.cmd, nil
+}
+
+// parse is Parse with bf's FlagSet, into *c.
+func (bf *boundFlagSet) parse(c *Command, prog string, args []string, opts Options) error {
+	if len(args) == 0 {
+		*c = Command{Kind: List}
+		return nil
+	}
+	bf.p = parser{prog: prog, res: opts.Resolver}
 	p := &bf.p
 	p.sc.args = cStrings(args)
 	p.sc.posix = opts.PosixlyCorrect
@@ -85,15 +115,17 @@ func Parse(prog string, args []string, opts Options) (*Command, error) {
 	p.svc.netmask = 0xffffffff
 
 	if err := p.parseOptions(); err != nil {
-		return nil, err
+		return err
 	}
 	if p.cmd == Help || p.cmd == Version {
-		return &Command{Kind: p.cmd}, nil
+		*c = Command{Kind: p.cmd}
+		return nil
 	}
 	if err := p.check(); err != nil {
-		return nil, err
+		return err
 	}
-	return p.command(), nil
+	p.command(c)
+	return nil
 }
 
 // cStrings cuts each argument at its first NUL byte, as C sees it.
