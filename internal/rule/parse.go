@@ -417,12 +417,14 @@ func setNumber[T ~uint8 | ~uint16 | ~uint32](dst *T, val string, min, max int64,
 	return nil
 }
 
-// truncate is strncpy into a buffer of max bytes plus a NUL.
+// truncate is strncpy into a buffer of max bytes plus a NUL. The buffer is
+// a copy: a Command keeps no part of the arguments, which may share their
+// memory with other lines (see Reader.Next).
 func truncate(s string, max int) string {
 	if len(s) > max {
-		return s[:max]
+		s = s[:max]
 	}
-	return s
+	return strings.Clone(s)
 }
 
 // parseTimeout is parse_timeout with a non-NULL value: strtol, min..31 days.

@@ -69,7 +69,12 @@ type Reader struct {
 	text []byte
 	ends []int
 	toks []string // the slice Next returns
+
+	block strings.Builder // the text of the tokens handed out (see tokens)
 }
+
+// textBlock is the size of the blocks of text the Reader's tokens share.
+const textBlock = 4 << 10
 
 // NewReader returns a Reader of r.
 func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, readerBuffer)} }
@@ -81,7 +86,8 @@ const readerBuffer = 64 << 10
 // Next returns the tokens of the next line that has any (lines without
 // tokens are skipped, as the original skips them), or io.EOF at the end
 // of the input. Other errors come from the underlying reader. The slice
-// is reused by the next call; the strings in it are not.
+// is reused by the next call; the strings in it are not, but they share
+// memory with other lines' strings (keeping one keeps a few kilobytes).
 func (r *Reader) Next() ([]string, error) {
 	for !r.end {
 		r.line++
@@ -218,10 +224,17 @@ func (r *Reader) endToken(start int) {
 	r.ends = append(r.ends, len(r.text))
 }
 
-// tokens returns the line's tokens as strings, which share one copy of
-// the line's text.
+// tokens returns the line's tokens as strings. They are substrings of a
+// block of text that many lines share, so that a line costs no allocation
+// of its own.
 func (r *Reader) tokens() []string {
-	text := string(r.text)
+	if r.block.Cap()-r.block.Len() < len(r.text) {
+		r.block = strings.Builder{} // the strings handed out keep the old block
+		r.block.Grow(max(textBlock, len(r.text)))
+	}
+	off := r.block.Len()
+	r.block.Write(r.text)
+	text := r.block.String()[off:] // no copy: Builder never changes what it has written
 	r.toks = r.toks[:0]
 	start := 0
 	for _, end := range r.ends {
