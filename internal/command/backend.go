@@ -36,7 +36,7 @@ var _ Backend = Kernel{}
 
 // Change sends the request for c and waits for the kernel's answer.
 func (k Kernel) Change(c *rule.Command) error {
-	req, err := request(c)
+	req, err := request(new(ipvs.Encoder), c)
 	if err != nil {
 		return err
 	}
@@ -46,9 +46,10 @@ func (k Kernel) Change(c *rule.Command) error {
 // Changes sends the requests for cs in batches (see ipvs.Client.Batch).
 func (k Kernel) Changes(cs []rule.Command) []error {
 	reqs := make([]ipvs.Request, len(cs))
+	var enc ipvs.Encoder
 	var bad map[int]error // commands that are not changes: not sent
 	for i := range cs {
-		req, err := request(&cs[i])
+		req, err := request(&enc, &cs[i])
 		if err != nil {
 			if bad == nil {
 				bad = map[int]error{}
@@ -65,35 +66,35 @@ func (k Kernel) Changes(cs []rule.Command) []error {
 	return errs
 }
 
-// request is the kernel request that carries out c.
-func request(c *rule.Command) (ipvs.Request, error) {
+// request is the kernel request that carries out c, built by enc.
+func request(enc *ipvs.Encoder, c *rule.Command) (ipvs.Request, error) {
 	key := c.Service.ServiceKey
 	switch c.Kind {
 	case rule.AddService:
-		return ipvs.NewServiceRequest(c.Service), nil
+		return enc.NewService(c.Service), nil
 	case rule.EditService:
-		return ipvs.UpdateServiceRequest(c.Service), nil
+		return enc.UpdateService(c.Service), nil
 	case rule.DeleteService:
-		return ipvs.DeleteServiceRequest(key), nil
+		return enc.DeleteService(key), nil
 	case rule.Flush:
-		return ipvs.FlushRequest(), nil
+		return enc.Flush(), nil
 	case rule.AddServer:
-		return ipvs.NewDestinationRequest(key, c.Server), nil
+		return enc.NewDestination(key, c.Server), nil
 	case rule.EditServer:
-		return ipvs.UpdateDestinationRequest(key, c.Server), nil
+		return enc.UpdateDestination(key, c.Server), nil
 	case rule.DeleteServer:
-		return ipvs.DeleteDestinationRequest(key, c.Server), nil
+		return enc.DeleteDestination(key, c.Server), nil
 	case rule.Zero:
 		if zeroesAll(c) {
-			return ipvs.ZeroAllRequest(), nil
+			return enc.ZeroAll(), nil
 		}
-		return ipvs.ZeroRequest(key), nil
+		return enc.Zero(key), nil
 	case rule.SetTimeouts:
-		return ipvs.SetTimeoutsRequest(c.Timeouts), nil
+		return enc.SetTimeouts(c.Timeouts), nil
 	case rule.StartDaemon:
-		return ipvs.StartDaemonRequest(c.Daemon), nil
+		return enc.StartDaemon(c.Daemon), nil
 	case rule.StopDaemon:
-		return ipvs.StopDaemonRequest(c.Daemon), nil
+		return enc.StopDaemon(c.Daemon), nil
 	}
 	return ipvs.Request{}, fmt.Errorf("command %v is not a change", c.Kind)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
@@ -23,8 +24,9 @@ type encodeDiscard struct{ Backend }
 
 func (encodeDiscard) Changes(cs []rule.Command) []error {
 	errs := make([]error, len(cs))
+	var enc ipvs.Encoder
 	for i := range cs {
-		_, errs[i] = request(&cs[i])
+		_, errs[i] = request(&enc, &cs[i])
 	}
 	return errs
 }

@@ -7,108 +7,184 @@ import (
 )
 
 // Request is one pre-encoded mutation of the kernel's IPVS tables, built by
-// the *Request functions and run by Client.Do or, many at a time, by
-// Client.Batch. The zero Request is not valid.
+// an Encoder or the *Request functions and run by Client.Do or, many at a
+// time, by Client.Batch. The zero Request is not valid.
 type Request struct {
 	op    string
 	cmd   uint8
 	attrs []byte
 }
 
-// newRequest is a request of cmd with the attributes w holds (none if w
-// is nil).
-func newRequest(op string, cmd uint8, w *attrWriter) Request {
+// Encoder builds requests whose attributes share blocks of memory, each
+// block twice the size of the one before up to 64 KiB: building many
+// requests (a restore's batches) costs an allocation per block instead of
+// one per request. The Encoder never writes over a Request it returned.
+// The zero Encoder is ready to use.
+type Encoder struct{ block []byte }
+
+const (
+	// firstBlock is the size of an Encoder's first block: room for a
+	// destination request, the largest common one. A request starts a new
+	// block when less than this is left.
+	firstBlock = 192
+	maxBlock   = 64 << 10
+)
+
+// writer returns a writer of the next request's attributes, over the free
+// part of the current block.
+func (e *Encoder) writer() *attrWriter {
+	if cap(e.block)-len(e.block) < firstBlock {
+		size := firstBlock
+		if cap(e.block) > 0 {
+			size = min(2*cap(e.block), maxBlock)
+		}
+		e.block = make([]byte, 0, size)
+	}
+	return &attrWriter{b: e.block[len(e.block):len(e.block)]}
+}
+
+// request is a request of cmd with the attributes w holds (none if w is
+// nil). Attributes that outgrew the block's free part (long names) have
+// an array of their own and leave the block as it is.
+func (e *Encoder) request(op string, cmd uint8, w *attrWriter) Request {
 	r := Request{op: op, cmd: cmd}
 	if w != nil {
-		r.attrs = w.b
+		r.attrs = w.b[:len(w.b):len(w.b)]
+		if len(w.b) <= cap(e.block)-len(e.block) {
+			e.block = e.block[:len(e.block)+len(w.b)]
+		}
 	}
 	return r
 }
 
-// serviceRequest is a request with one SERVICE nest holding s.
-func serviceRequest(op string, cmd uint8, s Service) Request {
-	w := newAttrWriter()
+// service is a request with one SERVICE nest holding s.
+func (e *Encoder) service(op string, cmd uint8, s Service) Request {
+	w := e.writer()
 	w.service(s)
-	return newRequest(op, cmd, w)
+	return e.request(op, cmd, w)
 }
 
-// NewServiceRequest adds the virtual service s (NEW_SERVICE).
-func NewServiceRequest(s Service) Request {
-	return serviceRequest("new service", cmdNewService, s)
+// NewService adds the virtual service s (NEW_SERVICE).
+func (e *Encoder) NewService(s Service) Request {
+	return e.service("new service", cmdNewService, s)
 }
 
-// UpdateServiceRequest changes the virtual service s.ServiceKey to s's
-// settings (SET_SERVICE). An empty s.PE removes the persistence engine.
-func UpdateServiceRequest(s Service) Request {
-	return serviceRequest("update service", cmdSetService, s)
+// UpdateService changes the virtual service s.ServiceKey to s's settings
+// (SET_SERVICE). An empty s.PE removes the persistence engine.
+func (e *Encoder) UpdateService(s Service) Request {
+	return e.service("update service", cmdSetService, s)
 }
 
-// DeleteServiceRequest removes the virtual service key (DEL_SERVICE).
-func DeleteServiceRequest(key ServiceKey) Request {
-	return serviceRequest("delete service", cmdDelService, keyService(key, defaultNetmask(key.Family)))
+// DeleteService removes the virtual service key (DEL_SERVICE).
+func (e *Encoder) DeleteService(key ServiceKey) Request {
+	return e.service("delete service", cmdDelService, keyService(key, defaultNetmask(key.Family)))
 }
 
-// destRequest is a destination command: the service nest for key, then the
-// destination nest for d.
-func destRequest(op string, cmd uint8, key ServiceKey, d Destination) Request {
-	w := newAttrWriter()
+// destination is a destination command: the service nest for key, then
+// the destination nest for d.
+func (e *Encoder) destination(op string, cmd uint8, key ServiceKey, d Destination) Request {
+	w := e.writer()
 	w.service(keyService(key, defaultNetmask(key.Family)))
 	w.destination(key.Family, d)
-	return newRequest(op, cmd, w)
+	return e.request(op, cmd, w)
 }
 
-// NewDestinationRequest adds d to the virtual service key (NEW_DEST).
-func NewDestinationRequest(key ServiceKey, d Destination) Request {
-	return destRequest("new destination", cmdNewDest, key, d)
+// NewDestination adds d to the virtual service key (NEW_DEST).
+func (e *Encoder) NewDestination(key ServiceKey, d Destination) Request {
+	return e.destination("new destination", cmdNewDest, key, d)
 }
 
-// UpdateDestinationRequest changes the destination d.Addr:d.Port of the
-// virtual service key to d's settings (SET_DEST).
-func UpdateDestinationRequest(key ServiceKey, d Destination) Request {
-	return destRequest("update destination", cmdSetDest, key, d)
+// UpdateDestination changes the destination d.Addr:d.Port of the virtual
+// service key to d's settings (SET_DEST).
+func (e *Encoder) UpdateDestination(key ServiceKey, d Destination) Request {
+	return e.destination("update destination", cmdSetDest, key, d)
 }
 
-// DeleteDestinationRequest removes the destination d.Addr:d.Port from the
+// DeleteDestination removes the destination d.Addr:d.Port from the
 // virtual service key (DEL_DEST).
-func DeleteDestinationRequest(key ServiceKey, d Destination) Request {
-	return destRequest("delete destination", cmdDelDest, key, d)
+func (e *Encoder) DeleteDestination(key ServiceKey, d Destination) Request {
+	return e.destination("delete destination", cmdDelDest, key, d)
 }
 
-// SetTimeoutsRequest sets the connection timeouts (SET_CONFIG); zero
-// leaves a timeout unchanged.
-func SetTimeoutsRequest(t Timeouts) Request {
-	w := newAttrWriter()
+// SetTimeouts sets the connection timeouts (SET_CONFIG); zero leaves a
+// timeout unchanged.
+func (e *Encoder) SetTimeouts(t Timeouts) Request {
+	w := e.writer()
 	w.timeouts(t)
-	return newRequest("set timeouts", cmdSetConfig, w)
+	return e.request("set timeouts", cmdSetConfig, w)
 }
 
-// StartDaemonRequest starts a connection-synchronisation daemon
-// (NEW_DAEMON).
-func StartDaemonRequest(d Daemon) Request {
-	w := newAttrWriter()
+// StartDaemon starts a connection-synchronisation daemon (NEW_DAEMON).
+func (e *Encoder) StartDaemon(d Daemon) Request {
+	w := e.writer()
 	w.startDaemon(d)
-	return newRequest("start daemon", cmdNewDaemon, w)
+	return e.request("start daemon", cmdNewDaemon, w)
 }
 
-// StopDaemonRequest stops a connection-synchronisation daemon
-// (DEL_DAEMON); only d.State, d.Interface and d.SyncID are sent.
-func StopDaemonRequest(d Daemon) Request {
-	w := newAttrWriter()
+// StopDaemon stops a connection-synchronisation daemon (DEL_DAEMON); only
+// d.State, d.Interface and d.SyncID are sent.
+func (e *Encoder) StopDaemon(d Daemon) Request {
+	w := e.writer()
 	w.stopDaemon(d)
-	return newRequest("stop daemon", cmdDelDaemon, w)
+	return e.request("stop daemon", cmdDelDaemon, w)
 }
 
-// ZeroAllRequest zeroes every counter (ZERO without attributes).
-func ZeroAllRequest() Request { return newRequest("zero", cmdZero, nil) }
+// ZeroAll zeroes every counter (ZERO without attributes).
+func (e *Encoder) ZeroAll() Request { return e.request("zero", cmdZero, nil) }
 
-// ZeroRequest zeroes the counters of the service key and its destinations
-// (ZERO with a service nest).
-func ZeroRequest(key ServiceKey) Request {
-	return serviceRequest("zero", cmdZero, keyService(key, defaultNetmask(key.Family)))
+// Zero zeroes the counters of the service key and its destinations (ZERO
+// with a service nest).
+func (e *Encoder) Zero(key ServiceKey) Request {
+	return e.service("zero", cmdZero, keyService(key, defaultNetmask(key.Family)))
 }
 
-// FlushRequest removes every virtual service (FLUSH).
-func FlushRequest() Request { return newRequest("flush", cmdFlush, nil) }
+// Flush removes every virtual service (FLUSH).
+func (e *Encoder) Flush() Request { return e.request("flush", cmdFlush, nil) }
+
+// The *Request functions build one request each, with an Encoder of its
+// own: the request's attributes take one allocation.
+
+// NewServiceRequest is Encoder.NewService.
+func NewServiceRequest(s Service) Request { return new(Encoder).NewService(s) }
+
+// UpdateServiceRequest is Encoder.UpdateService.
+func UpdateServiceRequest(s Service) Request { return new(Encoder).UpdateService(s) }
+
+// DeleteServiceRequest is Encoder.DeleteService.
+func DeleteServiceRequest(key ServiceKey) Request { return new(Encoder).DeleteService(key) }
+
+// NewDestinationRequest is Encoder.NewDestination.
+func NewDestinationRequest(key ServiceKey, d Destination) Request {
+	return new(Encoder).NewDestination(key, d)
+}
+
+// UpdateDestinationRequest is Encoder.UpdateDestination.
+func UpdateDestinationRequest(key ServiceKey, d Destination) Request {
+	return new(Encoder).UpdateDestination(key, d)
+}
+
+// DeleteDestinationRequest is Encoder.DeleteDestination.
+func DeleteDestinationRequest(key ServiceKey, d Destination) Request {
+	return new(Encoder).DeleteDestination(key, d)
+}
+
+// SetTimeoutsRequest is Encoder.SetTimeouts.
+func SetTimeoutsRequest(t Timeouts) Request { return new(Encoder).SetTimeouts(t) }
+
+// StartDaemonRequest is Encoder.StartDaemon.
+func StartDaemonRequest(d Daemon) Request { return new(Encoder).StartDaemon(d) }
+
+// StopDaemonRequest is Encoder.StopDaemon.
+func StopDaemonRequest(d Daemon) Request { return new(Encoder).StopDaemon(d) }
+
+// ZeroAllRequest is Encoder.ZeroAll.
+func ZeroAllRequest() Request { return new(Encoder).ZeroAll() }
+
+// ZeroRequest is Encoder.Zero.
+func ZeroRequest(key ServiceKey) Request { return new(Encoder).Zero(key) }
+
+// FlushRequest is Encoder.Flush.
+func FlushRequest() Request { return new(Encoder).Flush() }
 
 // Do runs one request and waits for the kernel's ack.
 func (c *Client) Do(r Request) error {

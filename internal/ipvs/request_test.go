@@ -303,3 +303,58 @@ func TestRequestEncoding(t *testing.T) {
 		})
 	}
 }
+
+// TestEncoderSharesBlocks: requests built one after the other by one
+// Encoder are those the *Request functions build, none written over by a
+// later one, a name too long for the block's free part included; and
+// they cost an allocation per block, not per request.
+func TestEncoderSharesBlocks(t *testing.T) {
+	key := ServiceKey{Family: INET, Protocol: TCP, Addr: netip.MustParseAddr("192.0.2.1"), Port: 80}
+	long := strings.Repeat("s", 300)
+	type pair struct{ got, want Request }
+	var enc Encoder
+	var pairs []pair
+	for i := range 2000 {
+		d := Destination{Addr: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), Port: 80, Weight: uint32(i)}
+		s := Service{ServiceKey: key, Scheduler: "wlc", Netmask: 0xffffffff}
+		s.Port = uint16(i)
+		if i%500 == 7 {
+			s.Scheduler = long
+		}
+		pairs = append(pairs,
+			pair{enc.NewService(s), NewServiceRequest(s)},
+			pair{enc.UpdateService(s), UpdateServiceRequest(s)},
+			pair{enc.DeleteService(s.ServiceKey), DeleteServiceRequest(s.ServiceKey)},
+			pair{enc.NewDestination(key, d), NewDestinationRequest(key, d)},
+			pair{enc.UpdateDestination(key, d), UpdateDestinationRequest(key, d)},
+			pair{enc.DeleteDestination(key, d), DeleteDestinationRequest(key, d)},
+			pair{enc.Zero(s.ServiceKey), ZeroRequest(s.ServiceKey)},
+		)
+	}
+	t1 := Timeouts{TCP: 900 * time.Second}
+	dm := Daemon{State: Master, Interface: "eth0", SyncID: 3}
+	pairs = append(pairs,
+		pair{enc.SetTimeouts(t1), SetTimeoutsRequest(t1)},
+		pair{enc.StartDaemon(dm), StartDaemonRequest(dm)},
+		pair{enc.StopDaemon(dm), StopDaemonRequest(dm)},
+		pair{enc.ZeroAll(), ZeroAllRequest()},
+		pair{enc.Flush(), FlushRequest()},
+	)
+	for i, p := range pairs {
+		if p.got.op != p.want.op || p.got.cmd != p.want.cmd || !bytes.Equal(p.got.attrs, p.want.attrs) {
+			t.Fatalf("request %d: Encoder built %s %d % x, want %s %d % x", i,
+				p.got.op, p.got.cmd, p.got.attrs, p.want.op, p.want.cmd, p.want.attrs)
+		}
+	}
+
+	d := Destination{Addr: netip.MustParseAddr("10.0.0.2"), Port: 80, Weight: 1}
+	allocs := testing.AllocsPerRun(10, func() {
+		var enc Encoder
+		for range 1000 {
+			enc.NewDestination(key, d)
+		}
+	})
+	if allocs > 16 { // 1000 requests of 188 bytes: 11 blocks of 192 bytes to 64 KiB
+		t.Errorf("1000 requests from one Encoder took %v allocations", allocs)
+	}
+}
