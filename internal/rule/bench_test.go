@@ -28,3 +28,18 @@ func BenchmarkAppendFormat(b *testing.B) {
 		b.Fatalf("formatted %q", line)
 	}
 }
+
+// BenchmarkParserSaveLines parses the two lines of a saved service with one
+// server, as a restore does: with one Parser, line after line.
+func BenchmarkParserSaveLines(b *testing.B) {
+	lines := [][]string{f("-A -t 10.1.1.1:80 -s wlc"), f("-a -t 10.1.1.1:80 -r 192.168.1.10:8080 -m -w 3")}
+	var p Parser
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, args := range lines {
+			if _, err := p.Parse("ipvsadm", args, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
