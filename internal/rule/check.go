@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"math/bits"
 	"time"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
@@ -9,7 +10,7 @@ import (
 // commandOptions is ipvsadm's commands_v_options table: for each command,
 // one character per tracked option in optc order: '+' required, 'x'
 // illegal, '1' at most one of the '1' options, ' ' optional.
-var commandOptions = map[Kind]string{
+var commandOptions = [...]string{
 	AddService:    "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
 	EditService:   "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
 	DeleteService: "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -26,11 +27,32 @@ var commandOptions = map[Kind]string{
 	Zero:          "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 }
 
+// optionRules is a row of commandOptions as sets of tracked options (bit
+// o for optc o).
+type optionRules struct{ required, illegal, one uint64 }
+
+// commandRules are the rows of commandOptions as optionRules.
+var commandRules = func() (rules [len(commandOptions)]optionRules) {
+	for k, row := range commandOptions {
+		for j := 0; j < len(row); j++ {
+			switch row[j] {
+			case '+':
+				rules[k].required |= 1 << j
+			case 'x':
+				rules[k].illegal |= 1 << j
+			case '1':
+				rules[k].one |= 1 << j
+			}
+		}
+	}
+	return rules
+}()
+
 // tunnelOptions is tunnel_types_v_options over tun-port, tun-nocsum,
 // tun-csum and tun-remcsum.
 var (
 	tunnelOptionOrder = [4]optc{optTunPort, optTunNoCsum, optTunCsum, optTunRemCsum}
-	tunnelOptions     = map[ipvs.TunnelType]string{
+	tunnelOptions     = [...]string{
 		ipvs.TunnelIPIP: "xxxx",
 		ipvs.TunnelGUE:  "+111",
 		ipvs.TunnelGRE:  "x11x",
@@ -84,8 +106,25 @@ func (p *parser) check() error {
 }
 
 // genericCheck is generic_opt_check: the first violation of the command's
-// row, walking the options in table order.
+// row, walking the options in table order. The walk is needed only when
+// the options break a rule, which the row's sets tell at once.
 func (p *parser) genericCheck() error {
+	if p.obeysRow() {
+		return nil
+	}
+	return p.rowViolation()
+}
+
+// obeysRow reports whether the options break none of the rules of the
+// command's row (TestObeysRow holds it to rowViolation).
+func (p *parser) obeysRow() bool {
+	r := commandRules[p.cmd]
+	return p.options&r.required == r.required && p.options&r.illegal == 0 && bits.OnesCount64(p.options&r.one) <= 1
+}
+
+// rowViolation is the first violation of the command's row, walking the
+// options in table order, or nil.
+func (p *parser) rowViolation() error {
 	row := commandOptions[p.cmd]
 	last, count := optc(0), 0
 	for j := optc(0); j < numOpts; j++ {

@@ -3,6 +3,7 @@ package rule
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
@@ -630,5 +631,33 @@ func TestPflagHoldsValues(t *testing.T) {
 	}
 	if n := len(optTable); n != 58 {
 		t.Errorf("option table has %d entries", n)
+	}
+}
+
+// TestObeysRow: the quick test of a command's row agrees with the walk
+// that finds its first violation, for every command and many option sets
+// (every single option, every pair, and random sets).
+func TestObeysRow(t *testing.T) {
+	var sets []uint64
+	for i := range numOpts {
+		for j := range numOpts {
+			sets = append(sets, 1<<i|1<<j)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		sets = append(sets, rnd.Uint64()&(1<<numOpts-1)&rnd.Uint64()&rnd.Uint64()) // sparse, like real lines
+	}
+	sets = append(sets, 0, 1<<numOpts-1)
+	for k, row := range commandOptions {
+		if row == "" {
+			continue
+		}
+		for _, set := range sets {
+			p := &parser{cmd: Kind(k), options: set}
+			if obeys, err := p.obeysRow(), p.rowViolation(); obeys != (err == nil) {
+				t.Fatalf("%v with options %#x: obeysRow %v, rowViolation %v", Kind(k), set, obeys, err)
+			}
+		}
 	}
 }
