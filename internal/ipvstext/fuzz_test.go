@@ -7,13 +7,19 @@ import (
 
 // FuzzParseIPv6 checks inet_pton's IPv6 form against Go's parser: what we
 // accept Go must read as the same address (Go also takes zones, which
-// inet_pton does not), and the glibc text of it must parse back to it.
+// inet_pton does not), and the glibc text of it must parse back to it. The
+// quick refusal of texts with fewer than two colons must agree with the
+// full parse.
 func FuzzParseIPv6(f *testing.F) {
-	for _, s := range []string{"::", "::1", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8", "1::2::3", "::1.2.3", "fe80::1%eth0", "0001:2::"} {
+	for _, s := range []string{"::", "::1", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8", "1::2::3", "::1.2.3", "fe80::1%eth0", "0001:2::", "10.1.1.1:80", "1:2.3.4.5", "a:b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		a, ok := ParseIPv6(s)
+		var full [16]byte
+		if fullOK := parseIPv6Text(s, &full); fullOK != ok || (ok && full != a.As16()) {
+			t.Fatalf("ParseIPv6(%q) = %v, %v; the full parse gives %v, %v", s, a, ok, netip.AddrFrom16(full), fullOK)
+		}
 		if !ok {
 			return
 		}
@@ -37,7 +43,7 @@ func FuzzParseIPv4(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		a, ok := ParseIPv4(s)
-		aton, atonOK := InetAton(s)
+		aton, atonOK := inetAton(s)
 		if !ok {
 			return
 		}
@@ -55,15 +61,20 @@ func FuzzParseIPv4(f *testing.F) {
 	})
 }
 
-// FuzzInetAton feeds inet_aton anything: it must not panic, and what it
-// accepts starts with a digit (C's inet_aton takes no leading blanks).
+// FuzzInetAton feeds inet_aton anything: it must not panic, what it
+// accepts starts with a digit (C's inet_aton takes no leading blanks), and
+// InetAton's quick path for dotted quads agrees with it.
 func FuzzInetAton(f *testing.F) {
-	for _, s := range []string{"10.1", "0x7f000001", "010.0.0.1", "1.2.3.4 junk", "4294967296", "1.2.3.256", ""} {
+	for _, s := range []string{"10.1", "0x7f000001", "010.0.0.1", "1.2.3.4 junk", "4294967296", "1.2.3.256", "", "10.0.0.1", "0.0.0.0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if _, ok := InetAton(s); ok && (s == "" || s[0] < '0' || s[0] > '9') {
+		a, ok := InetAton(s)
+		if ok && (s == "" || s[0] < '0' || s[0] > '9') {
 			t.Fatalf("InetAton accepted %q", s)
+		}
+		if full, fullOK := inetAton(s); a != full || ok != fullOK {
+			t.Fatalf("InetAton(%q) = %#x, %v; inet_aton gives %#x, %v", s, a, ok, full, fullOK)
 		}
 	})
 }
