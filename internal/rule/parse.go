@@ -52,6 +52,8 @@ type parser struct {
 	daemon        ipvs.Daemon
 	list          ListOptions
 	schedFlagsArg string
+
+	lastScheduler string // see keepScheduler; kept from one parse to the next
 }
 
 func (p *parser) has(o optc) bool { return p.options&(1<<uint(o)) != 0 }
@@ -103,7 +105,7 @@ func (bf *boundFlagSet) parse(c *Command, prog string, args []string, opts Optio
 		*c = Command{Kind: List}
 		return nil
 	}
-	bf.p = parser{prog: prog, res: opts.Resolver}
+	bf.p = parser{prog: prog, res: opts.Resolver, lastScheduler: bf.p.lastScheduler}
 	p := &bf.p
 	p.sc.args = cStrings(args)
 	p.sc.posix = opts.PosixlyCorrect
@@ -285,7 +287,7 @@ func (p *parser) apply(spec *optSpec, val string) error {
 		}
 		p.svc.fwmark = uint32(v)
 	case tagScheduler:
-		p.svc.sched = truncate(val, schedNameMax)
+		p.svc.sched = p.keepScheduler(truncate(val, schedNameMax))
 	case tagPersistent:
 		p.svc.flags |= ipvs.FlagPersistent
 		p.svc.timeout = defaultPersistence
@@ -338,7 +340,7 @@ func (p *parser) apply(spec *optSpec, val string) error {
 	case tagNumeric:
 		p.list.Numeric = true
 	case tagMcastIfn:
-		p.daemon.Interface = truncate(val, ifNameMax)
+		p.daemon.Interface = strings.Clone(truncate(val, ifNameMax))
 	case tagSyncID:
 		return setNumber(&p.daemon.SyncID, val, 0, 255, "illegal syncid specified")
 	case tagTimeout:
@@ -368,7 +370,7 @@ func (p *parser) apply(spec *optSpec, val string) error {
 	case tagOnePacket:
 		p.svc.flags |= ipvs.FlagOnePacket
 	case tagPE:
-		p.svc.pe = truncate(val, peNameMax)
+		p.svc.pe = strings.Clone(truncate(val, peNameMax))
 	case tagSchedFlags:
 		p.schedFlagsArg = truncate(val, schedFlagsArgMax)
 	case tagMcastGroup:
@@ -417,14 +419,24 @@ func setNumber[T ~uint8 | ~uint16 | ~uint32](dst *T, val string, min, max int64,
 	return nil
 }
 
-// truncate is strncpy into a buffer of max bytes plus a NUL. The buffer is
-// a copy: a Command keeps no part of the arguments, which may share their
-// memory with other lines (see Reader.Next).
+// truncate is strncpy into a buffer of max bytes plus a NUL. The strings
+// a Command keeps are copies of what truncate returns: a Command shares no
+// memory with the arguments, which may share it with other lines (see
+// Reader.Next).
 func truncate(s string, max int) string {
 	if len(s) > max {
-		s = s[:max]
+		return s[:max]
 	}
-	return strings.Clone(s)
+	return s
+}
+
+// keepScheduler returns a copy of name: the one the previous parse made
+// when name is the same, as restore lines repeat their scheduler.
+func (p *parser) keepScheduler(name string) string {
+	if name != p.lastScheduler {
+		p.lastScheduler = strings.Clone(name)
+	}
+	return p.lastScheduler
 }
 
 // parseTimeout is parse_timeout with a non-NULL value: strtol, min..31 days.

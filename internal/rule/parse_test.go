@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -657,6 +658,35 @@ func TestObeysRow(t *testing.T) {
 			p := &parser{cmd: Kind(k), options: set}
 			if obeys, err := p.obeysRow(), p.rowViolation(); obeys != (err == nil) {
 				t.Fatalf("%v with options %#x: obeysRow %v, rowViolation %v", Kind(k), set, obeys, err)
+			}
+		}
+	}
+}
+
+// TestCommandSharesNoArgument: the strings a Command keeps are copies, not
+// parts of the arguments (whose memory a restore's Reader shares between
+// lines), with one Parser line after line as with Parse.
+func TestCommandSharesNoArgument(t *testing.T) {
+	text := "-A -t 1.1.1.1:80 -s wlc --pe sip -p|--start-daemon master --mcast-interface eth1|-E -t 1.1.1.1:80 -s wlc"
+	within := func(s string) bool {
+		start := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return s != "" && p >= start && p < start+uintptr(len(text))
+	}
+	var ps Parser
+	for _, line := range strings.Split(text, "|") {
+		for _, c := range []func() (*Command, error){
+			func() (*Command, error) { return ps.Parse("ipvsadm", strings.Fields(line), Options{}) },
+			func() (*Command, error) { return Parse("ipvsadm", strings.Fields(line), Options{}) },
+		} {
+			c, err := c()
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			for _, s := range []string{c.Service.Scheduler, c.Service.PE, c.Daemon.Interface} {
+				if within(s) {
+					t.Errorf("%s: the Command keeps %q of the arguments", line, s)
+				}
 			}
 		}
 	}
