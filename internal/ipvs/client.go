@@ -115,9 +115,8 @@ const (
 // on failure.
 func newClient(t transport) (*Client, error) {
 	c := &Client{t: t, seq: rand.Uint32(), buf: make([]byte, receiveBufferSize)}
-	w := newAttrWriter()
-	w.str(ctrlAttrFamilyName, genlName)
-	id, err := get(c, "dial", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, w.b, decodeFamilyID)
+	attrs := appendStr(nil, ctrlAttrFamilyName, genlName)
+	id, err := get(c, "dial", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, attrs, decodeFamilyID)
 	if err != nil {
 		_ = t.close()
 		if errors.Is(err, unix.ENOENT) {
@@ -278,9 +277,8 @@ func (c *Client) Services() ([]ServiceEntry, error) {
 // error matching unix.ESRCH.
 func (c *Client) Service(key ServiceKey) (ServiceEntry, error) {
 	// ipvsadm -L <service> sends the full nest with netmask 0.
-	w := newAttrWriter()
-	w.service(keyService(key, 0))
-	return get(c, "get service", c.family, cmdGetService, genlVersion, w.b, decodeServiceMessage)
+	attrs := appendService(nil, keyService(key, 0))
+	return get(c, "get service", c.family, cmdGetService, genlVersion, attrs, decodeServiceMessage)
 }
 
 // Destinations returns the destinations of the service key names, in the
@@ -294,9 +292,8 @@ func (c *Client) Service(key ServiceKey) (ServiceEntry, error) {
 // destination (address and port) once.
 func (c *Client) Destinations(key ServiceKey) ([]DestinationEntry, error) {
 	const op = "get destinations"
-	w := newAttrWriter()
-	w.serviceKey(key)
-	all, err := dump(c, op, cmdGetDest, w.b, func(b []byte) (DestinationEntry, error) {
+	attrs := appendServiceKey(nil, key)
+	all, err := dump(c, op, cmdGetDest, attrs, func(b []byte) (DestinationEntry, error) {
 		return decodeDestinationMessage(b, key.Family)
 	})
 	if err != nil || len(all) < 2 {

@@ -12,78 +12,67 @@ import (
 // Requests are encoded by appending straight into one buffer rather than
 // with netlink.AttributeEncoder: a restore builds one request per line,
 // and the encoder's allocations per attribute made encoding cost more than
-// parsing the line (see BenchmarkEncodeNewDestination).
+// parsing the line (see BenchmarkEncodeNewDestination). The append
+// functions take and return the buffer, which callers keep in a local
+// variable: storing it through a pointer at every attribute would cost a
+// write barrier each while the garbage collector runs.
 
 // nlaNested is the NLA_F_NESTED bit of an attribute's type.
 const nlaNested = 0x8000
 
-// attrWriter appends netlink attributes to b: a 4-byte header (length and
-// type, host byte order) and the value, padded to 4 bytes.
-type attrWriter struct{ b []byte }
-
-// newAttrWriter returns a writer with room for a destination request,
-// the largest common one.
-func newAttrWriter() *attrWriter { return &attrWriter{b: make([]byte, 0, 192)} }
-
-func (w *attrWriter) header(typ uint16, n int) {
-	w.b = binary.NativeEndian.AppendUint16(w.b, uint16(4+n))
-	w.b = binary.NativeEndian.AppendUint16(w.b, typ)
+// appendHeader appends an attribute's 4-byte header: its length (for a
+// value of n bytes) and type, in host byte order.
+func appendHeader(b []byte, typ uint16, n int) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(4+n))
+	return binary.NativeEndian.AppendUint16(b, typ)
 }
 
-func (w *attrWriter) pad() {
-	for len(w.b)%4 != 0 {
-		w.b = append(w.b, 0)
+// appendPad pads b to a multiple of 4 bytes.
+func appendPad(b []byte) []byte {
+	for len(b)%4 != 0 {
+		b = append(b, 0)
 	}
+	return b
 }
 
-func (w *attrWriter) u8(typ uint16, v uint8) {
-	w.header(typ, 1)
-	w.b = append(w.b, v)
-	w.pad()
+func appendU8(b []byte, typ uint16, v uint8) []byte {
+	return appendPad(append(appendHeader(b, typ, 1), v))
 }
 
-func (w *attrWriter) u16(typ uint16, v uint16) {
-	w.header(typ, 2)
-	w.b = binary.NativeEndian.AppendUint16(w.b, v)
-	w.pad()
+func appendU16(b []byte, typ uint16, v uint16) []byte {
+	return appendPad(binary.NativeEndian.AppendUint16(appendHeader(b, typ, 2), v))
 }
 
-// be16 is a 16-bit value in network byte order (ports).
-func (w *attrWriter) be16(typ uint16, v uint16) {
-	w.header(typ, 2)
-	w.b = binary.BigEndian.AppendUint16(w.b, v)
-	w.pad()
+// appendBE16 appends a 16-bit value in network byte order (ports).
+func appendBE16(b []byte, typ uint16, v uint16) []byte {
+	return appendPad(binary.BigEndian.AppendUint16(appendHeader(b, typ, 2), v))
 }
 
-func (w *attrWriter) u32(typ uint16, v uint32) {
-	w.header(typ, 4)
-	w.b = binary.NativeEndian.AppendUint32(w.b, v)
+func appendU32(b []byte, typ uint16, v uint32) []byte {
+	return binary.NativeEndian.AppendUint32(appendHeader(b, typ, 4), v)
 }
 
-// be32 is a 32-bit value in network byte order (IPv4 netmasks).
-func (w *attrWriter) be32(typ uint16, v uint32) {
-	w.header(typ, 4)
-	w.b = binary.BigEndian.AppendUint32(w.b, v)
+// appendBE32 appends a 32-bit value in network byte order (IPv4
+// netmasks).
+func appendBE32(b []byte, typ uint16, v uint32) []byte {
+	return binary.BigEndian.AppendUint32(appendHeader(b, typ, 4), v)
 }
 
-// bytes is a raw value.
-func (w *attrWriter) bytes(typ uint16, v []byte) {
-	w.header(typ, len(v))
-	w.b = append(w.b, v...)
-	w.pad()
+// appendBytes appends a raw value.
+func appendBytes(b []byte, typ uint16, v []byte) []byte {
+	return appendPad(append(appendHeader(b, typ, len(v)), v...))
 }
 
-// str is a NUL-terminated string.
-func (w *attrWriter) str(typ uint16, s string) {
-	w.header(typ, len(s)+1)
-	w.b = append(append(w.b, s...), 0)
-	w.pad()
+// appendStr appends a NUL-terminated string.
+func appendStr(b []byte, typ uint16, s string) []byte {
+	b = appendHeader(b, typ, len(s)+1)
+	return appendPad(append(append(b, s...), 0))
 }
 
-// addr is the kernel's 16-byte union nf_inet_addr: an IPv4 address fills
-// the first 4 bytes, the rest stay zero; the zero Addr gives 16 zero
-// bytes. For family INET an IPv4-mapped IPv6 address is unmapped.
-func (w *attrWriter) addr(typ uint16, f Family, a netip.Addr) {
+// appendAddr appends the kernel's 16-byte union nf_inet_addr: an IPv4
+// address fills the first 4 bytes, the rest stay zero; the zero Addr gives
+// 16 zero bytes. For family INET an IPv4-mapped IPv6 address is unmapped.
+func appendAddr(b []byte, typ uint16, f Family, a netip.Addr) []byte {
 	if f == INET {
 		a = a.Unmap()
 	}
@@ -95,18 +84,19 @@ func (w *attrWriter) addr(typ uint16, f Family, a netip.Addr) {
 	case a.Is6():
 		v = a.As16()
 	}
-	w.bytes(typ, v[:])
+	return appendBytes(b, typ, v[:])
 }
 
-// begin starts a nested attribute; end closes the one begun at off.
-func (w *attrWriter) begin(typ uint16) (off int) {
-	off = len(w.b)
-	w.header(typ|nlaNested, 0)
-	return off
+// beginNest appends the header of a nested attribute whose length endNest
+// fills in; off is where it starts.
+func beginNest(b []byte, typ uint16) (_ []byte, off int) {
+	off = len(b)
+	return appendHeader(b, typ|nlaNested, 0), off
 }
 
-func (w *attrWriter) end(off int) {
-	binary.NativeEndian.PutUint16(w.b[off:], uint16(len(w.b)-off))
+// endNest sets the length of the nest begun at off to end at the end of b.
+func endNest(b []byte, off int) {
+	binary.NativeEndian.PutUint16(b[off:], uint16(len(b)-off))
 }
 
 // seconds returns d in whole seconds as the kernel's u32, clamped to its
@@ -131,40 +121,40 @@ func defaultNetmask(f Family) uint32 {
 	return 0xffffffff
 }
 
-// key adds the attributes that identify a service: AF, then FWMARK or
-// PROTOCOL, ADDR and PORT.
-func (w *attrWriter) key(k ServiceKey) {
-	w.u16(svcAttrAF, uint16(k.Family))
+// appendKey appends the attributes that identify a service: AF, then
+// FWMARK or PROTOCOL, ADDR and PORT.
+func appendKey(b []byte, k ServiceKey) []byte {
+	b = appendU16(b, svcAttrAF, uint16(k.Family))
 	if k.FWMark != 0 {
-		w.u32(svcAttrFWMark, k.FWMark)
-		return
+		return appendU32(b, svcAttrFWMark, k.FWMark)
 	}
-	w.u16(svcAttrProtocol, uint16(k.Protocol))
-	w.addr(svcAttrAddr, k.Family, k.Addr)
-	w.be16(svcAttrPort, k.Port)
+	b = appendU16(b, svcAttrProtocol, uint16(k.Protocol))
+	b = appendAddr(b, svcAttrAddr, k.Family, k.Addr)
+	return appendBE16(b, svcAttrPort, k.Port)
 }
 
-// service adds the SERVICE nest with the full service: the key,
+// appendService appends the SERVICE nest with the full service: the key,
 // SCHED_NAME, PE_NAME (only if set), FLAGS with an all-ones mask, TIMEOUT
 // and NETMASK.
-func (w *attrWriter) service(s Service) {
-	n := w.begin(cmdAttrService)
-	w.key(s.ServiceKey)
-	w.str(svcAttrSchedName, s.Scheduler)
+func appendService(b []byte, s Service) []byte {
+	b, n := beginNest(b, cmdAttrService)
+	b = appendKey(b, s.ServiceKey)
+	b = appendStr(b, svcAttrSchedName, s.Scheduler)
 	if s.PE != "" {
-		w.str(svcAttrPEName, s.PE)
+		b = appendStr(b, svcAttrPEName, s.PE)
 	}
-	w.header(svcAttrFlags, 8)
-	w.b = binary.NativeEndian.AppendUint32(w.b, uint32(s.Flags))
-	w.b = binary.NativeEndian.AppendUint32(w.b, 0xffffffff)
-	w.u32(svcAttrTimeout, seconds(s.Timeout))
+	b = appendHeader(b, svcAttrFlags, 8)
+	b = binary.NativeEndian.AppendUint32(b, uint32(s.Flags))
+	b = binary.NativeEndian.AppendUint32(b, 0xffffffff)
+	b = appendU32(b, svcAttrTimeout, seconds(s.Timeout))
 	if s.Family == INET6 {
-		w.u32(svcAttrNetmask, s.Netmask)
+		b = appendU32(b, svcAttrNetmask, s.Netmask)
 	} else {
 		// The IPv4 mask travels as its four bytes in network order.
-		w.be32(svcAttrNetmask, s.Netmask)
+		b = appendBE32(b, svcAttrNetmask, s.Netmask)
 	}
-	w.end(n)
+	endNest(b, n)
+	return b
 }
 
 // keyService is the service ipvsadm sends when a command only names a
@@ -174,80 +164,84 @@ func keyService(k ServiceKey, netmask uint32) Service {
 	return Service{ServiceKey: k, Netmask: netmask}
 }
 
-// serviceKey adds a SERVICE nest holding only the key, as GET_DEST dumps
-// want it.
-func (w *attrWriter) serviceKey(k ServiceKey) {
-	n := w.begin(cmdAttrService)
-	w.key(k)
-	w.end(n)
+// appendServiceKey appends a SERVICE nest holding only the key, as
+// GET_DEST dumps want it.
+func appendServiceKey(b []byte, k ServiceKey) []byte {
+	b, n := beginNest(b, cmdAttrService)
+	b = appendKey(b, k)
+	endNest(b, n)
+	return b
 }
 
-// destination adds the DEST nest: ADDR_FAMILY (the service's family when
-// d.Family is 0), ADDR, PORT, FWD_METHOD, WEIGHT, TUN_TYPE, TUN_PORT,
-// TUN_FLAGS, U_THRESH and L_THRESH.
-func (w *attrWriter) destination(svcFamily Family, d Destination) {
+// appendDestination appends the DEST nest: ADDR_FAMILY (the service's
+// family when d.Family is 0), ADDR, PORT, FWD_METHOD, WEIGHT, TUN_TYPE,
+// TUN_PORT, TUN_FLAGS, U_THRESH and L_THRESH.
+func appendDestination(b []byte, svcFamily Family, d Destination) []byte {
 	f := d.Family
 	if f == 0 {
 		f = svcFamily
 	}
-	n := w.begin(cmdAttrDest)
-	w.u16(destAttrAddrFamily, uint16(f))
-	w.addr(destAttrAddr, f, d.Addr)
-	w.be16(destAttrPort, d.Port)
-	w.u32(destAttrFwdMethod, uint32(d.Method))
-	w.u32(destAttrWeight, d.Weight)
-	w.u8(destAttrTunType, uint8(d.TunnelType))
-	w.be16(destAttrTunPort, d.TunnelPort)
-	w.u16(destAttrTunFlags, uint16(d.TunnelFlags))
-	w.u32(destAttrUThresh, d.UpperThreshold)
-	w.u32(destAttrLThresh, d.LowerThreshold)
-	w.end(n)
+	b, n := beginNest(b, cmdAttrDest)
+	b = appendU16(b, destAttrAddrFamily, uint16(f))
+	b = appendAddr(b, destAttrAddr, f, d.Addr)
+	b = appendBE16(b, destAttrPort, d.Port)
+	b = appendU32(b, destAttrFwdMethod, uint32(d.Method))
+	b = appendU32(b, destAttrWeight, d.Weight)
+	b = appendU8(b, destAttrTunType, uint8(d.TunnelType))
+	b = appendBE16(b, destAttrTunPort, d.TunnelPort)
+	b = appendU16(b, destAttrTunFlags, uint16(d.TunnelFlags))
+	b = appendU32(b, destAttrUThresh, d.UpperThreshold)
+	b = appendU32(b, destAttrLThresh, d.LowerThreshold)
+	endNest(b, n)
+	return b
 }
 
-// startDaemon adds the DAEMON nest of NEW_DAEMON: STATE, MCAST_IFN,
-// SYNC_ID, then SYNC_MAXLEN, MCAST_PORT and MCAST_TTL each only if
-// non-zero, then MCAST_GROUP6 or MCAST_GROUP only if a group is given.
-func (w *attrWriter) startDaemon(d Daemon) {
-	n := w.begin(cmdAttrDaemon)
-	w.daemonID(d)
+// appendStartDaemon appends the DAEMON nest of NEW_DAEMON: STATE,
+// MCAST_IFN, SYNC_ID, then SYNC_MAXLEN, MCAST_PORT and MCAST_TTL each only
+// if non-zero, then MCAST_GROUP6 or MCAST_GROUP only if a group is given.
+func appendStartDaemon(b []byte, d Daemon) []byte {
+	b, n := beginNest(b, cmdAttrDaemon)
+	b = appendDaemonID(b, d)
 	if d.MaxLen != 0 {
-		w.u16(daemonAttrSyncMaxLen, d.MaxLen)
+		b = appendU16(b, daemonAttrSyncMaxLen, d.MaxLen)
 	}
 	if d.Port != 0 {
-		w.u16(daemonAttrMcastPort, d.Port)
+		b = appendU16(b, daemonAttrMcastPort, d.Port)
 	}
 	if d.TTL != 0 {
-		w.u8(daemonAttrMcastTTL, d.TTL)
+		b = appendU8(b, daemonAttrMcastTTL, d.TTL)
 	}
 	switch {
 	case d.Group.Is4():
 		v := d.Group.As4()
-		w.bytes(daemonAttrMcastGroup, v[:])
+		b = appendBytes(b, daemonAttrMcastGroup, v[:])
 	case d.Group.Is6():
 		v := d.Group.As16()
-		w.bytes(daemonAttrMcastGroup6, v[:])
+		b = appendBytes(b, daemonAttrMcastGroup6, v[:])
 	}
-	w.end(n)
+	endNest(b, n)
+	return b
 }
 
-// stopDaemon adds the DAEMON nest of DEL_DAEMON.
-func (w *attrWriter) stopDaemon(d Daemon) {
-	n := w.begin(cmdAttrDaemon)
-	w.daemonID(d)
-	w.end(n)
+// appendStopDaemon appends the DAEMON nest of DEL_DAEMON.
+func appendStopDaemon(b []byte, d Daemon) []byte {
+	b, n := beginNest(b, cmdAttrDaemon)
+	b = appendDaemonID(b, d)
+	endNest(b, n)
+	return b
 }
 
-// daemonID adds STATE, MCAST_IFN and SYNC_ID.
-func (w *attrWriter) daemonID(d Daemon) {
-	w.u32(daemonAttrState, uint32(d.State))
-	w.str(daemonAttrMcastIfn, d.Interface)
-	w.u32(daemonAttrSyncID, d.SyncID)
+// appendDaemonID appends STATE, MCAST_IFN and SYNC_ID.
+func appendDaemonID(b []byte, d Daemon) []byte {
+	b = appendU32(b, daemonAttrState, uint32(d.State))
+	b = appendStr(b, daemonAttrMcastIfn, d.Interface)
+	return appendU32(b, daemonAttrSyncID, d.SyncID)
 }
 
-// timeouts adds TIMEOUT_TCP, TIMEOUT_TCP_FIN and TIMEOUT_UDP, zeros
-// included (zero leaves a timeout unchanged).
-func (w *attrWriter) timeouts(t Timeouts) {
-	w.u32(cmdAttrTimeoutTCP, seconds(t.TCP))
-	w.u32(cmdAttrTimeoutTCPFin, seconds(t.TCPFin))
-	w.u32(cmdAttrTimeoutUDP, seconds(t.UDP))
+// appendTimeouts appends TIMEOUT_TCP, TIMEOUT_TCP_FIN and TIMEOUT_UDP,
+// zeros included (zero leaves a timeout unchanged).
+func appendTimeouts(b []byte, t Timeouts) []byte {
+	b = appendU32(b, cmdAttrTimeoutTCP, seconds(t.TCP))
+	b = appendU32(b, cmdAttrTimeoutTCPFin, seconds(t.TCPFin))
+	return appendU32(b, cmdAttrTimeoutUDP, seconds(t.UDP))
 }

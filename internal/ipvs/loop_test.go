@@ -104,16 +104,14 @@ func TestSocketTransport(t *testing.T) {
 	c := &Client{t: s, buf: make([]byte, receiveBufferSize)}
 	defer c.Close()
 
-	w := newAttrWriter()
-	w.str(ctrlAttrFamilyName, "nlctrl")
-	id, err := get(c, "get family", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, w.b, decodeFamilyID)
+	attrs := appendStr(nil, ctrlAttrFamilyName, "nlctrl")
+	id, err := get(c, "get family", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, attrs, decodeFamilyID)
 	if err != nil || id != ctrlFamilyID {
 		t.Errorf("the controller's family id = %#x, %v; want %#x", id, err, ctrlFamilyID)
 	}
 
-	w = newAttrWriter()
-	w.str(ctrlAttrFamilyName, "no such family")
-	if _, err := get(c, "get family", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, w.b, decodeFamilyID); !errors.Is(err, unix.ENOENT) {
+	attrs = appendStr(nil, ctrlAttrFamilyName, "no such family")
+	if _, err := get(c, "get family", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, attrs, decodeFamilyID); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("looking up a missing family: %v, want ENOENT", err)
 	}
 
@@ -126,7 +124,7 @@ func TestSocketTransport(t *testing.T) {
 	if err != nil || len(ids) < 2 || ids[0] != ctrlFamilyID {
 		t.Errorf("dump of every family: ids %v, %v; want the controller's first, and more", ids, err)
 	}
-	if id, err := get(c, "get family", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, w.b, decodeFamilyID); !errors.Is(err, unix.ENOENT) {
+	if id, err := get(c, "get family", ctrlFamilyID, ctrlCmdGetFamily, ctrlVersion, attrs, decodeFamilyID); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("request after the dump: %#x, %v; want its own answer, ENOENT", id, err)
 	}
 }

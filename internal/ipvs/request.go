@@ -30,9 +30,9 @@ const (
 	maxBlock   = 64 << 10
 )
 
-// writer returns a writer of the next request's attributes, over the free
-// part of the current block.
-func (e *Encoder) writer() *attrWriter {
+// buffer returns the free part of the current block, for the next
+// request's attributes to be appended to.
+func (e *Encoder) buffer() []byte {
 	if cap(e.block)-len(e.block) < firstBlock {
 		size := firstBlock
 		if cap(e.block) > 0 {
@@ -40,28 +40,23 @@ func (e *Encoder) writer() *attrWriter {
 		}
 		e.block = make([]byte, 0, size)
 	}
-	return &attrWriter{b: e.block[len(e.block):len(e.block)]}
+	return e.block[len(e.block):len(e.block)]
 }
 
-// request is a request of cmd with the attributes w holds (none if w is
-// nil). Attributes that outgrew the block's free part (long names) have
-// an array of their own and leave the block as it is.
-func (e *Encoder) request(op string, cmd uint8, w *attrWriter) Request {
-	r := Request{op: op, cmd: cmd}
-	if w != nil {
-		r.attrs = w.b[:len(w.b):len(w.b)]
-		if len(w.b) <= cap(e.block)-len(e.block) {
-			e.block = e.block[:len(e.block)+len(w.b)]
-		}
+// request is a request of cmd with attrs, appended to what buffer
+// returned (nil: no attributes). Attributes that outgrew the block's free
+// part (long names) have an array of their own and leave the block as it
+// is.
+func (e *Encoder) request(op string, cmd uint8, attrs []byte) Request {
+	if len(attrs) <= cap(e.block)-len(e.block) {
+		e.block = e.block[:len(e.block)+len(attrs)]
 	}
-	return r
+	return Request{op: op, cmd: cmd, attrs: attrs[:len(attrs):len(attrs)]}
 }
 
 // service is a request with one SERVICE nest holding s.
 func (e *Encoder) service(op string, cmd uint8, s Service) Request {
-	w := e.writer()
-	w.service(s)
-	return e.request(op, cmd, w)
+	return e.request(op, cmd, appendService(e.buffer(), s))
 }
 
 // NewService adds the virtual service s (NEW_SERVICE).
@@ -83,10 +78,8 @@ func (e *Encoder) DeleteService(key ServiceKey) Request {
 // destination is a destination command: the service nest for key, then
 // the destination nest for d.
 func (e *Encoder) destination(op string, cmd uint8, key ServiceKey, d Destination) Request {
-	w := e.writer()
-	w.service(keyService(key, defaultNetmask(key.Family)))
-	w.destination(key.Family, d)
-	return e.request(op, cmd, w)
+	attrs := appendService(e.buffer(), keyService(key, defaultNetmask(key.Family)))
+	return e.request(op, cmd, appendDestination(attrs, key.Family, d))
 }
 
 // NewDestination adds d to the virtual service key (NEW_DEST).
@@ -109,24 +102,18 @@ func (e *Encoder) DeleteDestination(key ServiceKey, d Destination) Request {
 // SetTimeouts sets the connection timeouts (SET_CONFIG); zero leaves a
 // timeout unchanged.
 func (e *Encoder) SetTimeouts(t Timeouts) Request {
-	w := e.writer()
-	w.timeouts(t)
-	return e.request("set timeouts", cmdSetConfig, w)
+	return e.request("set timeouts", cmdSetConfig, appendTimeouts(e.buffer(), t))
 }
 
 // StartDaemon starts a connection-synchronisation daemon (NEW_DAEMON).
 func (e *Encoder) StartDaemon(d Daemon) Request {
-	w := e.writer()
-	w.startDaemon(d)
-	return e.request("start daemon", cmdNewDaemon, w)
+	return e.request("start daemon", cmdNewDaemon, appendStartDaemon(e.buffer(), d))
 }
 
 // StopDaemon stops a connection-synchronisation daemon (DEL_DAEMON); only
 // d.State, d.Interface and d.SyncID are sent.
 func (e *Encoder) StopDaemon(d Daemon) Request {
-	w := e.writer()
-	w.stopDaemon(d)
-	return e.request("stop daemon", cmdDelDaemon, w)
+	return e.request("stop daemon", cmdDelDaemon, appendStopDaemon(e.buffer(), d))
 }
 
 // ZeroAll zeroes every counter (ZERO without attributes).
