@@ -134,7 +134,8 @@ const (
 func (r *Reader) readLine() ([]string, error) {
 	r.text, r.ends = r.text[:0], r.ends[:0]
 	st := atCall
-	tokStart := 0 // where the token being read starts in r.text
+	tokStart := 0   // where the token being read starts in r.text
+	tokNUL := false // whether it has a NUL byte
 	for {
 		w, err := r.window()
 		if err != nil {
@@ -145,7 +146,7 @@ func (r *Reader) readLine() ([]string, error) {
 			case inSkip:
 				return nil, io.EOF // the end of the input here drops the line
 			case inToken, atTail:
-				r.endToken(tokStart)
+				r.endToken(tokStart, tokNUL)
 			}
 			if len(r.ends) == 0 {
 				return nil, io.EOF // EOF before the first conversion
@@ -159,7 +160,7 @@ func (r *Reader) readLine() ([]string, error) {
 				if isRestoreSpace(c) {
 					st = inSkip
 				} else {
-					st, tokStart = inToken, len(r.text)
+					st, tokStart, tokNUL = inToken, len(r.text), false
 				}
 			case inSkip:
 				switch {
@@ -171,20 +172,22 @@ func (r *Reader) readLine() ([]string, error) {
 					st = atCall
 				}
 			case inToken:
-				j := i
-				for n := maxToken - (len(r.text) - tokStart); j < len(w) && j-i < n && !isRestoreSpace(w[j]); j++ {
+				j, n, nul := i, maxToken-(len(r.text)-tokStart), false
+				for ; j < len(w) && j-i < n && !isRestoreSpace(w[j]); j++ {
+					nul = nul || w[j] == 0
 				}
 				r.text = append(r.text, w[i:j]...)
+				tokNUL = tokNUL || nul
 				i = j
 				switch {
 				case len(r.text)-tokStart == maxToken:
 					st = atTail
 				case i < len(w): // the tail conversion takes this white space
-					r.endToken(tokStart)
+					r.endToken(tokStart, tokNUL)
 					i, eol, st = i+1, w[i] == '\n', atCall
 				}
 			case atTail:
-				r.endToken(tokStart)
+				r.endToken(tokStart, tokNUL)
 				if isRestoreSpace(c) {
 					i, eol = i+1, c == '\n'
 				}
@@ -210,11 +213,12 @@ func (r *Reader) window() ([]byte, error) {
 }
 
 // endToken ends the token that starts at start in r.text: a C string ends
-// at its first NUL, and the token "ipvsadm" is dropped.
-func (r *Reader) endToken(start int) {
+// at its first NUL (if nul says it has one), and the token "ipvsadm" is
+// dropped.
+func (r *Reader) endToken(start int, nul bool) {
 	t := r.text[start:]
-	if i := bytes.IndexByte(t, 0); i >= 0 {
-		t = t[:i]
+	if nul {
+		t = t[:bytes.IndexByte(t, 0)]
 	}
 	if string(t) == progToken {
 		r.text = r.text[:start]
