@@ -88,7 +88,8 @@ type Parser struct {
 	cmd Command
 }
 
-// Parse is Parse, into the Parser's Command.
+// Parse parses args as the package's Parse does, into the Parser's
+// Command.
 func (ps *Parser) Parse(prog string, args []string, opts Options) (*Command, error) {
 	if ps.bf == nil {
 		ps.bf = flagSets.Get().(*boundFlagSet)
