@@ -16,6 +16,11 @@ const (
 	// FloorList reads what a plain listing needs from the kernel: the
 	// service dump and one read of /proc/net/ip_vs.
 	FloorList = "list"
+	// FloorDumps reads the same from the kernel the other way a listing
+	// can: the service dump, then one dump of destinations per service
+	// on the same socket. No operation uses it; "ipvsbench floor -job
+	// dumps" measures it to compare the two ways.
+	FloorDumps = "dumps"
 )
 
 // Load sends reqs with Client.Batch and returns the first failure, if any.
@@ -63,6 +68,8 @@ func Floor(job string, size Size, w io.Writer) error {
 		err = Load(c, reqs)
 	case FloorList:
 		err = readListing(c)
+	case FloorDumps:
+		err = dumpListing(c)
 	default:
 		err = fmt.Errorf("unknown job %q", job)
 	}
@@ -96,6 +103,20 @@ func readListing(c *ipvs.Client) error {
 			return fmt.Errorf("reading /proc/net/ip_vs: %w", err)
 		}
 	}
+}
+
+// dumpListing dumps the services, then the destinations of each.
+func dumpListing(c *ipvs.Client) error {
+	services, err := c.Services()
+	if err != nil {
+		return err
+	}
+	for _, s := range services {
+		if _, err := c.Destinations(s.ServiceKey); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ParseFloorOutput returns the kernel time the floor program printed.

@@ -4,7 +4,7 @@
 //	ipvsbench -ours PATH [-ours-restore PATH] [-ref PATH] [-ref-restore PATH]
 //	          [-sizes 1000x10:3,10000x10:3,10000x1:3,50000x2:3,100000x1:3,1000x100:3] [-full-runs 1]
 //	          [-ops restore,list,save,stats,clear,restore-full,converge-full] [-dir DIR]
-//	ipvsbench floor [-job restore|list] -size SIZE
+//	ipvsbench floor [-job restore|list|dumps] -size SIZE
 //
 // For each size it writes a deterministic rule file, then for each
 // operation runs the reference, ours (and, for restore, -Ln and -Sn, the floor program)
@@ -55,7 +55,7 @@ func main() {
 // floorMain is "ipvsbench floor -size SIZE".
 func floorMain(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
-	job := fs.String("job", bench.FloorRestore, "the floor's job: restore (send the rule set) or list (dump the services, read /proc/net/ip_vs)")
+	job := fs.String("job", bench.FloorRestore, "the floor's job: restore (send the rule set), list (dump the services, read /proc/net/ip_vs) or dumps (dump the services, then each one's destinations)")
 	sizeText := fs.String("size", "", "rule-set size, such as 10000x10")
 	if err := fs.Parse(args); err != nil {
 		return err
