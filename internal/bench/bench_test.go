@@ -120,3 +120,56 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
+
+func TestReportConns(t *testing.T) {
+	ops, err := SelectOps("conns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := []Measurement{
+		{Op: "conns", Size: "1000x1", Impl: ImplReference, Wall: 8, User: 3, Sys: 5, MaxRSSKiB: 2048},
+		{Op: "conns", Size: "1000x1", Impl: ImplOurs, Wall: 6, User: 1, Sys: 5, MaxRSSKiB: 8192},
+		{Op: "conns", Size: "1000x1", Impl: ImplFloor, Wall: 4.5, User: 0.5, Sys: 4, MaxRSSKiB: 4096, Reads: 1700, LargestRead: 4092},
+		{Op: "conns", Size: "1000x1", Impl: ImplFloor, Wall: 5.5, User: 0.5, Sys: 5, MaxRSSKiB: 4096, Reads: 1702, LargestRead: 4095},
+	}
+	var b strings.Builder
+	if err := WriteReport(&b, Report{Sizes: []SizeRuns{{Size{1000, 1}, 2}}, Ops: ops, Conns: 100000, Measurements: ms}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| ipvsadm -Lnc (100000 connections) | 1000x1 | 2000 | 1 | 8.000 | 6.000 | 1.33 | 5.000 (0.000) | 1.20 | 2.0 MiB | 8.0 MiB | 4.00 |",
+		"### -Lnc with 100000 connections: the kernel's share",
+		"| 1000x1 | reference | 8.000 | 3.000 | 5.000 | 2.0 MiB | 0.62 |",
+		"| 1000x1 | ours | 6.000 | 1.000 | 5.000 | 8.0 MiB | 0.83 |",
+		"| 1000x1 | floor (1701 reads, largest 4095 bytes) | 5.000 | 0.500 | 4.500 | 4.0 MiB | 1.00 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckConns(t *testing.T) {
+	conns, err := SelectOps("conns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := Config{Ops: conns, Conns: 10, Sizes: []SizeRuns{{Size{1, 1}, 1}}}
+	if err := ok.checkConns(); err != nil {
+		t.Error(err)
+	}
+	for name, cfg := range map[string]Config{
+		"no connections": {Ops: conns, Conns: 0, Sizes: ok.Sizes},
+		"too many":       {Ops: conns, Conns: MaxConns + 1, Sizes: ok.Sizes},
+		"no destination": {Ops: conns, Conns: 10, Sizes: []SizeRuns{{Size{1, 0}, 1}}},
+	} {
+		if err := cfg.checkConns(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	list, _ := SelectOps("list")
+	if err := (&Config{Ops: list, Sizes: []SizeRuns{{Size{1, 0}, 1}}}).checkConns(); err != nil {
+		t.Errorf("without conns: %v", err)
+	}
+}

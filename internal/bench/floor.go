@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
@@ -21,6 +22,8 @@ const (
 	// on the same socket. No operation uses it; "ipvsbench floor -job
 	// dumps" measures it to compare the two ways.
 	FloorDumps = "dumps"
+	// FloorConns reads /proc/net/ip_vs_conn to its end.
+	FloorConns = "conns"
 )
 
 // Load sends reqs with Client.Batch and returns the first failure, if any.
@@ -42,44 +45,60 @@ func Load(c *ipvs.Client, reqs []ipvs.Request) error {
 	return nil
 }
 
-// Floor is the floor program's whole job, job (FloorRestore or FloorList),
-// in the namespace of the calling thread; it writes the time of the
-// kernel work alone to w (see ParseFloorOutput).
+// Floor is the floor program's whole job, job (FloorRestore, FloorList,
+// FloorDumps or FloorConns), in the namespace of the calling thread; it writes the time
+// of the kernel work alone to w (FloorOutput.String).
 //
 // The restore floor encodes the rule set of size (no text: straight from
 // the generator) and sends it with Client.Batch: the least any restore
 // can cost. The listing floor dumps the services and reads
 // /proc/net/ip_vs once, with nothing parsed or printed: the least the
 // kernel takes to give any listing of every service and destination (a
-// plain -Ln and -Sn take exactly this from it).
+// plain -Ln and -Sn take exactly this from it). The connections' floor
+// reads the connection table's text and counts its lines
+// (readConnections): the least any -Lc costs.
 func Floor(job string, size Size, w io.Writer) error {
 	var reqs []ipvs.Request
 	if job == FloorRestore {
 		reqs = size.Requests()
 	}
 	start := time.Now()
-	c, err := ipvs.Dial(nil)
+	var out FloorOutput
+	var err error
+	if job == FloorConns {
+		out.Conns, err = readConnections()
+	} else {
+		err = netlinkFloor(job, reqs)
+	}
 	if err != nil {
 		return fmt.Errorf("floor: %w", err)
+	}
+	out.Kernel = time.Since(start).Seconds()
+	if _, err := io.WriteString(w, out.String()); err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	return nil
+}
+
+// netlinkFloor does the floor jobs that talk to the kernel over netlink:
+// FloorRestore sends reqs, FloorList and FloorDumps read a listing's
+// input.
+func netlinkFloor(job string, reqs []ipvs.Request) error {
+	c, err := ipvs.Dial(nil)
+	if err != nil {
+		return err
 	}
 	defer c.Close()
 	switch job {
 	case FloorRestore:
-		err = Load(c, reqs)
+		return Load(c, reqs)
 	case FloorList:
-		err = readListing(c)
+		return readListing(c)
 	case FloorDumps:
-		err = dumpListing(c)
+		return dumpListing(c)
 	default:
-		err = fmt.Errorf("unknown job %q", job)
+		return fmt.Errorf("unknown job %q", job)
 	}
-	if err != nil {
-		return fmt.Errorf("floor: %w", err)
-	}
-	if _, err := fmt.Fprintf(w, "kernel_s=%.6f\n", time.Since(start).Seconds()); err != nil {
-		return fmt.Errorf("floor: %w", err)
-	}
-	return nil
 }
 
 // readListing dumps the services and reads /proc/net/ip_vs to its end in
@@ -119,10 +138,34 @@ func dumpListing(c *ipvs.Client) error {
 	return nil
 }
 
-// ParseFloorOutput returns the kernel time the floor program printed.
-func ParseFloorOutput(out []byte) (kernel float64, err error) {
-	if _, err := fmt.Sscanf(string(out), "kernel_s=%g\n", &kernel); err != nil {
-		return 0, fmt.Errorf("floor output %.80q: %w", out, err)
+// FloorOutput is what the floor program prints.
+type FloorOutput struct {
+	// Kernel is the time of the kernel work alone, in seconds.
+	Kernel float64
+	// Conns is, for FloorConns, what reading the connection table took.
+	Conns ReaderOutput
+}
+
+// String formats o as the one line ParseFloorOutput reads.
+func (o FloorOutput) String() string {
+	s := fmt.Sprintf("kernel_s=%.6f", o.Kernel)
+	if o.Conns != (ReaderOutput{}) {
+		s += fmt.Sprintf(" reads=%d bytes=%d lines=%d largest=%d", o.Conns.Reads, o.Conns.Bytes, o.Conns.Lines, o.Conns.Largest)
 	}
-	return kernel, nil
+	return s + "\n"
+}
+
+// ParseFloorOutput reads what the floor program printed.
+func ParseFloorOutput(out []byte) (FloorOutput, error) {
+	var o FloorOutput
+	kernel, conns, hasConns := strings.Cut(strings.TrimSuffix(string(out), "\n"), " ")
+	_, err := fmt.Sscanf(kernel, "kernel_s=%g", &o.Kernel)
+	if err == nil && hasConns {
+		c := &o.Conns
+		_, err = fmt.Sscanf(conns, "reads=%d bytes=%d lines=%d largest=%d", &c.Reads, &c.Bytes, &c.Lines, &c.Largest)
+	}
+	if err != nil {
+		return o, fmt.Errorf("floor output %.80q: %w", out, err)
+	}
+	return o, nil
 }

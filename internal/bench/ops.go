@@ -27,18 +27,22 @@ type Op struct {
 	Preload bool
 	// Stdin feeds the rule file to the command.
 	Stdin bool
-	// Floor, if set, adds the floor program doing this job (FloorRestore
-	// or FloorList) as a third contender.
+	// Floor, if set, adds the floor program doing this job (FloorRestore,
+	// FloorList or FloorConns) as a third contender.
 	Floor string
 	// ReadOnly means the operation leaves the table as it was: its
 	// output is checked, not the table (a read of every destination,
 	// which takes longer than most operations at 100,000 services).
 	ReadOnly bool
+	// Conns makes Config.Conns connection entries to the first service
+	// (MakeConnections, untimed) before the run, and checks they are all
+	// still there after it.
+	Conns bool
 	// Clears means the table is empty afterwards; otherwise it must hold
 	// exactly the rule set.
 	Clears bool
 	argv   func(b Binary) []string
-	check  func(out []byte, want *Table) error // the command's output; nil: none expected
+	check  func(out []byte, want *Table, conns int) error // the command's output (conns: Config.Conns); nil: none expected
 }
 
 // AllOps are the operations the benchmark knows, in report order.
@@ -51,7 +55,7 @@ func AllOps() []Op {
 			check: checkListing("-Ln")},
 		{Name: "save", Title: "ipvsadm -Sn", Preload: true, ReadOnly: true, Floor: FloorList,
 			argv:  func(b Binary) []string { return []string{b.Path, "-Sn"} },
-			check: func(out []byte, want *Table) error { return want.CheckLines(out) }},
+			check: func(out []byte, want *Table, _ int) error { return want.CheckLines(out) }},
 		{Name: "stats", Title: "ipvsadm -Ln --stats", Preload: true, ReadOnly: true,
 			argv:  func(b Binary) []string { return []string{b.Path, "-Ln", "--stats"} },
 			check: checkListing("-Ln --stats")},
@@ -68,6 +72,9 @@ func AllOps() []Op {
 				}
 				return []string{b.Restore}
 			}},
+		{Name: "conns", Title: "ipvsadm -Lnc", Preload: true, ReadOnly: true, Conns: true, Floor: FloorConns,
+			argv:  func(b Binary) []string { return []string{b.Path, "-Lnc"} },
+			check: checkConnListing},
 	}
 }
 
@@ -88,7 +95,7 @@ func SelectOps(list string) ([]Op, error) {
 		}
 	}
 	for n := range want {
-		return nil, fmt.Errorf("unknown operation %q (know restore, list, save, stats, clear, restore-full, converge-full)", n)
+		return nil, fmt.Errorf("unknown operation %q (know restore, list, save, stats, clear, restore-full, converge-full, conns)", n)
 	}
 	if len(ops) == 0 {
 		return nil, fmt.Errorf("no operation selected")
@@ -98,8 +105,8 @@ func SelectOps(list string) ([]Op, error) {
 
 // checkListing checks a -Ln style listing: the version line, two column
 // header lines, then one line per service and destination.
-func checkListing(what string) func(out []byte, want *Table) error {
-	return func(out []byte, want *Table) error {
+func checkListing(what string) func(out []byte, want *Table, conns int) error {
+	return func(out []byte, want *Table, _ int) error {
 		n := bytes.Count(out, []byte("\n"))
 		if !bytes.HasPrefix(out, []byte("IP Virtual Server version ")) {
 			return fmt.Errorf("%s output does not start with the version line: %.80q", what, out)

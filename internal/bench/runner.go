@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,6 +24,9 @@ type Config struct {
 	// FloorCommand returns the argv of the floor program doing job (see
 	// Op.Floor) for a size: a process that runs Floor.
 	FloorCommand func(job string, s Size) []string
+	// Conns is how many connection entries the conns operation makes (1
+	// to MaxConns).
+	Conns int
 	// Meter starts and measures each command.
 	Meter *Meter
 	// Log receives progress messages (nil: none).
@@ -53,6 +57,9 @@ func Run(cfg Config) (ms []Measurement, err error) {
 	}
 	if cfg.Emit == nil {
 		cfg.Emit = func(Measurement) {}
+	}
+	if err := cfg.checkConns(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("scratch directory: %w", err)
@@ -107,6 +114,26 @@ func Run(cfg Config) (ms []Measurement, err error) {
 	return ms, nil
 }
 
+// checkConns returns an error if an operation makes connections and
+// cfg cannot give it what it needs: a count in range, and a destination
+// in the first service at every size.
+func (cfg *Config) checkConns() error {
+	for _, op := range cfg.Ops {
+		if !op.Conns {
+			continue
+		}
+		if cfg.Conns < 1 || cfg.Conns > MaxConns {
+			return fmt.Errorf("%s: %d connections asked, want 1 to %d", op.Name, cfg.Conns, MaxConns)
+		}
+		for _, sr := range cfg.Sizes {
+			if sr.Size.Dests == 0 {
+				return fmt.Errorf("%s at %s: the services need a destination to schedule connections to", op.Name, sr.Size)
+			}
+		}
+	}
+	return nil
+}
+
 // writeRules writes the rule file of size to name.
 func writeRules(name string, size Size) error {
 	f, err := os.Create(name)
@@ -128,7 +155,7 @@ func writeRules(name string, size Size) error {
 func (r *runner) once(op Op, size Size, c contender, run int, rules string, want *Table, reqs []ipvs.Request) (Measurement, error) {
 	m := Measurement{Op: op.Name, Size: size.String(), Lines: size.Lines(), Impl: c.impl, Run: run}
 	r.cfg.Log("%s %s: %s run %d", op.Name, size, c.impl, run)
-	err := r.measure(op, c, rules, want, reqs, &m)
+	err := r.measure(op, size, c, rules, want, reqs, &m)
 	if err != nil {
 		return m, fmt.Errorf("%s %s, %s run %d: %w", op.Name, size, c.impl, run, err)
 	}
@@ -146,7 +173,7 @@ func (r *runner) once(op Op, size Size, c contender, run int, rules string, want
 
 // measure preloads the table if op wants it, times c and checks the table
 // and c's output. Every socket it opens is closed when it returns.
-func (r *runner) measure(op Op, c contender, rules string, want *Table, reqs []ipvs.Request, m *Measurement) error {
+func (r *runner) measure(op Op, size Size, c contender, rules string, want *Table, reqs []ipvs.Request, m *Measurement) error {
 	client, err := ipvs.Dial(&ipvs.Config{NetNS: r.ns.FD()})
 	if err != nil {
 		return err
@@ -158,6 +185,14 @@ func (r *runner) measure(op Op, c contender, rules string, want *Table, reqs []i
 			return fmt.Errorf("preloading the table: %w", err)
 		}
 		m.Setup = time.Since(start).Seconds()
+	}
+	vip := size.Service(0).ServiceKey
+	if op.Conns {
+		start := time.Now()
+		if err := r.makeConnections(client, vip); err != nil {
+			return err
+		}
+		m.Setup += time.Since(start).Seconds()
 	}
 	stdin := ""
 	if op.Stdin {
@@ -184,17 +219,28 @@ func (r *runner) measure(op Op, c contender, rules string, want *Table, reqs []i
 			return fmt.Errorf("after the run: %w", err)
 		}
 	}
+	if op.Conns {
+		if err := checkConnections(client, vip, r.cfg.Conns); err != nil {
+			return fmt.Errorf("after the run: %w", err)
+		}
+	}
 	output, err := os.ReadFile(out)
 	if err != nil {
 		return fmt.Errorf("reading the output: %w", err)
 	}
 	switch {
 	case c.impl == ImplFloor:
-		if m.FloorKernel, err = ParseFloorOutput(output); err != nil {
+		got, err := ParseFloorOutput(output)
+		if err != nil {
 			return err
 		}
+		if op.Conns && got.Conns.Lines != 1+r.cfg.Conns {
+			return fmt.Errorf("the floor read %d lines, want %d (a header and %d connections)",
+				got.Conns.Lines, 1+r.cfg.Conns, r.cfg.Conns)
+		}
+		m.FloorKernel, m.Reads, m.LargestRead = got.Kernel, got.Conns.Reads, got.Conns.Largest
 	case op.check != nil:
-		if err := op.check(output, want); err != nil {
+		if err := op.check(output, want, r.cfg.Conns); err != nil {
 			return err
 		}
 	case len(output) > 0:
@@ -202,4 +248,16 @@ func (r *runner) measure(op Op, c contender, rules string, want *Table, reqs []i
 	}
 	m.Verify = time.Since(start).Seconds()
 	return nil
+}
+
+// makeConnections gives lo the address of vip, makes the configured number
+// of connection entries to it and checks that the kernel holds them all.
+func (r *runner) makeConnections(client *ipvs.Client, vip ipvs.ServiceKey) error {
+	if err := addLocalAddress(r.cfg.Meter.busybox, r.ns, vip.Addr); err != nil {
+		return err
+	}
+	if err := MakeConnections(r.ns, netip.AddrPortFrom(vip.Addr, vip.Port), r.cfg.Conns); err != nil {
+		return err
+	}
+	return checkConnections(client, vip, r.cfg.Conns)
 }

@@ -35,6 +35,10 @@ type Measurement struct {
 	// FloorKernel is, for the floor, the time of its kernel work alone
 	// (see Floor).
 	FloorKernel float64 `json:"floor_kernel_s,omitempty"`
+	// Reads and LargestRead are, for the floor of conns, the read calls
+	// it made and the most bytes one of them returned.
+	Reads       int `json:"reads,omitempty"`
+	LargestRead int `json:"largest_read,omitempty"`
 }
 
 // MachineLine is the measurement as one line: "BENCH " and JSON.
@@ -60,12 +64,15 @@ func ParseMachineLine(line string) (Measurement, error) {
 // implementation.
 type Summary struct {
 	Runs int
-	// Median is the median wall time in seconds.
-	Median float64
+	// Median is the median wall time in seconds; User and Sys are the
+	// median CPU times.
+	Median, User, Sys float64
 	// PeakRSSKiB is the largest peak resident set over the runs.
 	PeakRSSKiB int64
 	// FloorKernel is the floor's median Measurement.FloorKernel.
 	FloorKernel float64
+	// Reads is the median of Measurement.Reads, LargestRead the largest.
+	Reads, LargestRead int
 }
 
 // Key identifies a Summary.
@@ -75,21 +82,28 @@ type Key struct {
 
 // Summarize groups measurements by operation, size and implementation.
 func Summarize(ms []Measurement) map[Key]Summary {
-	walls := map[Key][]float64{}
-	sends := map[Key][]float64{}
+	type series struct{ wall, user, sys, kernel, reads []float64 }
+	all := map[Key]*series{}
 	out := map[Key]Summary{}
 	for _, m := range ms {
 		k := Key{m.Op, m.Size, m.Impl}
-		walls[k] = append(walls[k], m.Wall)
-		sends[k] = append(sends[k], m.FloorKernel)
+		x := all[k]
+		if x == nil {
+			x = &series{}
+			all[k] = x
+		}
+		x.wall, x.user, x.sys = append(x.wall, m.Wall), append(x.user, m.User), append(x.sys, m.Sys)
+		x.kernel, x.reads = append(x.kernel, m.FloorKernel), append(x.reads, float64(m.Reads))
 		s := out[k]
 		s.Runs++
 		s.PeakRSSKiB = max(s.PeakRSSKiB, m.MaxRSSKiB)
+		s.LargestRead = max(s.LargestRead, m.LargestRead)
 		out[k] = s
 	}
 	for k, s := range out {
-		s.Median = Median(walls[k])
-		s.FloorKernel = Median(sends[k])
+		x := all[k]
+		s.Median, s.User, s.Sys = Median(x.wall), Median(x.user), Median(x.sys)
+		s.FloorKernel, s.Reads = Median(x.kernel), int(Median(x.reads))
 		out[k] = s
 	}
 	return out

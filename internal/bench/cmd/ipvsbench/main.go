@@ -3,11 +3,11 @@
 //
 //	ipvsbench -ours PATH [-ours-restore PATH] [-ref PATH] [-ref-restore PATH]
 //	          [-sizes 1000x10:3,10000x10:3,10000x1:3,50000x2:3,100000x1:3,1000x100:3] [-full-runs 1]
-//	          [-ops restore,list,save,stats,clear,restore-full,converge-full] [-dir DIR]
-//	ipvsbench floor [-job restore|list|dumps] -size SIZE
+//	          [-ops restore,list,save,stats,clear,restore-full,converge-full,conns] [-conns 100000] [-dir DIR]
+//	ipvsbench floor [-job restore|list|dumps|conns] -size SIZE
 //
 // For each size it writes a deterministic rule file, then for each
-// operation runs the reference, ours (and, for restore, -Ln and -Sn, the floor program)
+// operation runs the reference, ours (and, for restore, -Ln, -Sn and -Lnc, the floor program)
 // in turn, each run in a fresh network namespace made only once the
 // previous one is torn down, and checks the table afterwards. It prints a
 // "BENCH {json}" line per run as it goes, progress on standard error, and
@@ -17,7 +17,8 @@
 // "ipvsbench floor" is the floor program (bench.Floor): with -job restore
 // it sends the rule set of SIZE, encoded straight from the generator,
 // with Client.Batch into its own namespace; with -job list it reads what
-// a listing needs from the kernel, the service dump and /proc/net/ip_vs.
+// a listing needs from the kernel, the service dump and /proc/net/ip_vs;
+// with -job conns it reads /proc/net/ip_vs_conn.
 package main
 
 import (
@@ -55,7 +56,7 @@ func main() {
 // floorMain is "ipvsbench floor -size SIZE".
 func floorMain(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
-	job := fs.String("job", bench.FloorRestore, "the floor's job: restore (send the rule set), list (dump the services, read /proc/net/ip_vs) or dumps (dump the services, then each one's destinations)")
+	job := fs.String("job", bench.FloorRestore, "the floor's job: restore (send the rule set), list (dump the services, read /proc/net/ip_vs), dumps (dump the services, then each one's destinations) or conns (read /proc/net/ip_vs_conn)")
 	sizeText := fs.String("size", "", "rule-set size, such as 10000x10")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,7 +77,8 @@ func benchMain(args []string) error {
 	refRestore := fs.String("ref-restore", "/sbin/ipvsadm-restore", "the reference ipvsadm-restore")
 	sizes := fs.String("sizes", "1000x10:3,10000x10:3,10000x1:3,50000x2:3,100000x1:3,1000x100:3", "rule-set sizes SERVICESxDESTS[:RUNS], comma-separated")
 	fullRuns := fs.Int("full-runs", 1, "at most this many runs of restore-full (ipvsadm-restore onto a full table) per size")
-	ops := fs.String("ops", "restore,list,save,stats,clear,restore-full,converge-full", "operations to time, comma-separated")
+	ops := fs.String("ops", "restore,list,save,stats,clear,restore-full,converge-full", "operations to time, comma-separated (conns is not a default)")
+	conns := fs.Int("conns", 100000, fmt.Sprintf("connection entries the conns operation makes (at most %d)", bench.MaxConns))
 	dir := fs.String("dir", "/tmp/ipvsbench", "scratch directory")
 	busybox := fs.String("busybox", "busybox", "the busybox whose time applet starts and measures each command")
 	if err := fs.Parse(args); err != nil {
@@ -112,8 +114,9 @@ func benchMain(args []string) error {
 		FloorCommand: func(job string, s bench.Size) []string {
 			return []string{self, "floor", "-job", job, "-size", s.String()}
 		},
-		Log:  func(format string, a ...any) { fmt.Fprintf(os.Stderr, "ipvsbench: "+format+"\n", a...) },
-		Emit: func(m bench.Measurement) { fmt.Println(m.MachineLine()) },
+		Conns: *conns,
+		Log:   func(format string, a ...any) { fmt.Fprintf(os.Stderr, "ipvsbench: "+format+"\n", a...) },
+		Emit:  func(m bench.Measurement) { fmt.Println(m.MachineLine()) },
 	}
 	if cfg.Meter, err = bench.NewMeter(*busybox, *dir); err != nil {
 		return err
@@ -127,7 +130,7 @@ func benchMain(args []string) error {
 		header = append(header, "**Incomplete: "+runErr.Error()+"**")
 	}
 	fmt.Println(bench.ReportBegin)
-	err = bench.WriteReport(os.Stdout, bench.Report{Header: header, Sizes: sizeRuns, Ops: opList, Measurements: ms})
+	err = bench.WriteReport(os.Stdout, bench.Report{Header: header, Sizes: sizeRuns, Ops: opList, Conns: *conns, Measurements: ms})
 	fmt.Println(bench.ReportEnd)
 	return errors.Join(runErr, err)
 }
