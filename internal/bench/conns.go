@@ -34,10 +34,9 @@ func connClient(i int) netip.AddrPort {
 // (IP_HDRINCL, so that no socket is held per connection) it sends each
 // client's SYN, then its ACK, to vip: IPVS schedules the SYN to a
 // destination and makes the entry (SYN_RECV), and the ACK moves it to
-// ESTABLISHED, whose kernel timeout is 15 minutes. Nothing answers and
-// nothing leaves the namespace: IPVS takes each packet at the local output
-// hook, makes or updates its entry, and drops the packet, since the
-// namespace has no route to any destination.
+// ESTABLISHED, whose kernel timeout is 15 minutes; IPVS does both at the
+// local output hook. Nothing answers, and nothing can leave the
+// namespace: it has only lo, and no route to any destination or client.
 func MakeConnections(ns *NetNS, vip netip.AddrPort, n int) error {
 	if n < 1 || n > MaxConns {
 		return fmt.Errorf("making connections: %d asked, want 1 to %d", n, MaxConns)
