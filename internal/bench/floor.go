@@ -112,16 +112,10 @@ func readListing(c *ipvs.Client) error {
 		return err
 	}
 	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		_, err := f.Read(buf)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading /proc/net/ip_vs: %w", err)
-		}
+	if _, err := countReads(f, make([]byte, 64<<10)); err != nil {
+		return fmt.Errorf("reading /proc/net/ip_vs: %w", err)
 	}
+	return nil
 }
 
 // dumpListing dumps the services, then the destinations of each.

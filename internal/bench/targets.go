@@ -20,8 +20,12 @@ const (
 	minRestoreSpeedup = 10
 )
 
-// restoreTargetSize is the size minRestoreSpeedup is stated at.
-var restoreTargetSize = Size{Services: 10000, Dests: 10}
+// The size minRestoreSpeedup is stated at: 10,000 services with 10
+// servers each.
+const (
+	restoreTargetServices = 10000
+	restoreTargetDests    = 10
+)
 
 // writeTargets writes the targets at every measured size, what was
 // measured and a verdict for each, then how our restore grows against the
@@ -58,10 +62,11 @@ func writeTargets(b *strings.Builder, sum map[Key]Summary, sizes []SizeRuns) {
 			speedup("list", minListSpeedup), speedup("save", minSaveSpeedup), speedup("stats", minStatsSpeedup), memory)
 	}
 	b.WriteString("\n")
-	if ref, ok := sum[Key{"restore", restoreTargetSize.String(), ImplReference}]; ok {
-		if ours := sum[Key{"restore", restoreTargetSize.String(), ImplOurs}]; ours.Median > 0 {
+	target := Size{Services: restoreTargetServices, Dests: restoreTargetDests}.String()
+	if ref, ok := sum[Key{"restore", target, ImplReference}]; ok {
+		if ours := sum[Key{"restore", target, ImplOurs}]; ours.Median > 0 {
 			v := ref.Median / ours.Median
-			fmt.Fprintf(b, "- restore at %s: reference/ours ≥ %d: %s\n", restoreTargetSize, minRestoreSpeedup, verdict(v, v >= minRestoreSpeedup))
+			fmt.Fprintf(b, "- restore at %s: reference/ours ≥ %d: %s\n", target, minRestoreSpeedup, verdict(v, v >= minRestoreSpeedup))
 		}
 	}
 	writeGrowth(b, sum, sizes)

@@ -103,7 +103,6 @@ type serviceListing struct {
 	tunnels bool
 	dests   []ipvs.DestinationEntry // reused for every service read from /proc
 	sorter  render.DestinationSorter
-	current render.Service // the service all is handing out
 }
 
 // listingError is a failed read of a listing; its text is the line
@@ -212,7 +211,7 @@ func (l *serviceListing) useProcTable(tunnels bool) {
 // cannot be read, yielding the error.
 func (l *serviceListing) all() iter.Seq2[*render.Service, error] {
 	return func(yield func(*render.Service, error) bool) {
-		s := &l.current
+		s := new(render.Service) // the one being handed out
 		for i := range l.services {
 			*s = render.Service{ServiceEntry: l.services[i]}
 			if err := l.fill(s); err != nil {
