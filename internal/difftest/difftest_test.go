@@ -66,21 +66,25 @@ func (s side) run(ns *vmtest.NetNS, dir, script string) (result, error) {
 	return s.runWith("/bin/bash", ns, dir, script)
 }
 
-// judge runs a script of the harness's own (stateScript, resetScript),
-// which calls only the reference, with busybox sh: under emulation it
-// starts in a tenth of bash's time, and it runs twice or more per case.
+// judge runs a script of the harness's own (resetScript), which calls only
+// the reference, with busybox sh.
 func (s side) judge(ns *vmtest.NetNS, dir, script string) (result, error) {
 	return s.runWith("/bin/sh", ns, dir, script)
 }
 
 func (s side) runWith(shell string, ns *vmtest.NetNS, dir, script string) (result, error) {
-	env := []string{"PATH=" + s.path + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}
-	return ns.Exec(2*time.Minute, env, dir, shell, "-c", script)
+	return ns.Exec(2*time.Minute, s.env(), dir, shell, "-c", script)
 }
 
-// stateScript prints the table, the timeouts and the daemons with the
-// reference binary: the judge of what each side left behind.
-const stateScript = reference + " -Sn; echo \"status $?\"; " + reference + " -L --timeout; " + reference + " -L --daemon"
+// env is the environment of the side's shells: PATH selects the side.
+func (s side) env() []string {
+	return []string{"PATH=" + s.path + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}
+}
+
+// stateScript prints the table with the reference binary: the judge of
+// what each side left behind, with the timeouts and sync daemons the
+// harness reads itself (kernelState).
+const stateScript = reference + " -Sn; echo \"status $?\""
 
 // resetScript brings a namespace back to a fresh table.
 const resetScript = reference + " -C; " + reference + " --set 900 120 300; " +
@@ -263,6 +267,7 @@ func execCase(c Case) (o outcome) {
 	}
 	for i, s := range sides {
 		ns := shared
+		var scripts []script
 		if ns == nil || i == 0 {
 			if ns == nil {
 				if ns, err = fresh(); err != nil {
@@ -274,9 +279,7 @@ func execCase(c Case) (o outcome) {
 				if err != nil {
 					return outcome{Err: err.Error()}
 				}
-				if r, err := s.run(ns, dir, setup); err != nil || r.Status != 0 {
-					return outcome{Err: fmt.Sprintf("setup %q: %v %v", setup, err, r)}
-				}
+				scripts = append(scripts, script{dir, setup})
 			}
 		}
 		dir, err := os.MkdirTemp(tmp, "")
@@ -284,15 +287,26 @@ func execCase(c Case) (o outcome) {
 			return outcome{Err: err.Error()}
 		}
 		for _, step := range c.Steps {
-			r, err := s.run(ns, dir, step)
-			if err != nil {
-				return outcome{Err: fmt.Sprintf("%s: step %q: %v", s.name, step, err)}
+			scripts = append(scripts, script{dir, step})
+		}
+		scripts = append(scripts, script{dir, stateScript})
+		results, err := s.runScripts(ns, scripts)
+		if err != nil {
+			return outcome{Err: fmt.Sprintf("%s: %v", s.name, err)}
+		}
+		setups := len(scripts) - len(c.Steps) - 1
+		for k, r := range results[:setups] {
+			if r.Status != 0 {
+				return outcome{Err: fmt.Sprintf("setup %q: %v", scripts[k].text, r)}
 			}
-			o.Steps[i] = append(o.Steps[i], r)
 		}
-		if o.State[i], err = s.judge(ns, dir, stateScript); err != nil {
-			return outcome{Err: fmt.Sprintf("%s: reading the final state: %v", s.name, err)}
+		o.Steps[i] = results[setups : len(results)-1]
+		o.State[i] = results[len(results)-1]
+		state, err := kernelState(ns)
+		if err != nil {
+			return outcome{Err: fmt.Sprintf("%s: %v", s.name, err)}
 		}
+		o.State[i].Stdout += state
 		if shared != nil {
 			if _, err := s.judge(ns, dir, resetScript); err != nil {
 				return outcome{Err: fmt.Sprintf("reset: %v", err)}
