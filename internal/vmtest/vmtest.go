@@ -132,7 +132,7 @@ func runOnHost(opts []Option) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("vmtest: %w", err)
 	}
-	vm := &VM{Assets: assets, Files: map[string]string{"/vmtest/test.bin": exe}, Timeout: guestTimeout(os.Args[1:])}
+	vm := &VM{Assets: assets, Files: map[string]string{"/vmtest/test.bin": exe}, Timeout: guestTimeout(os.Args[1:]), FixedAddresses: true}
 	WithDir(filepath.Join(wd, "testdata"))(vm)
 	for _, o := range opts {
 		o(vm)
