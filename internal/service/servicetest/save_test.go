@@ -48,8 +48,11 @@ func TestSaveDiskFull(t *testing.T) {
 				old := readFile(t, s.Rules)
 				fill(t, dir, free)
 
-				ns.Sh(t, reference+" -R <"+big)
-				if size := ns.Sh(t, reference+" -Sn | wc -c"); atoi(t, size) <= 64<<10 {
+				// Loaded and measured with ours: the reference restores
+				// these 4,000 lines and saves them in about 5 s under
+				// emulation, and what is tested is the helper's save.
+				ns.Sh(t, sbin+"/ipvsadm -R <"+big)
+				if size := ns.Sh(t, sbin+"/ipvsadm -Sn | wc -c"); atoi(t, size) <= 64<<10 {
 					t.Fatalf("the save of the table (%s bytes) fits in the file system", size)
 				}
 
