@@ -47,6 +47,11 @@ export IPVSADM_VM_KERNEL := $(KERNEL)
 NEXT_KERNEL ?= linux-image-6.12.*+deb12-amd64
 NEXT_KERNEL_TESTS := ./internal/ipvs/kerneltest ./internal/difftest ./internal/service/servicetest
 
+# The packages that take longest go first: go test starts test binaries in
+# the order given, at most two at a time on two cores, and the short ones
+# then fill in beside them.
+FIRST_TESTS := ./internal/difftest ./internal/robusttest ./internal/service/servicetest
+
 # The test packages put this build of ours into the VM: a copy, which make
 # deb (run by some tests) does not rewrite while other tests read it.
 test: export IPVSADM_TEST_BINARY := $(CURDIR)/build/test/ipvsadm
@@ -54,7 +59,7 @@ test: deps build
 	mkdir -p build/test && cp bin/ipvsadm build/test/ipvsadm
 	@bad=$$(gofmt -l cmd internal); if [ -n "$$bad" ]; then echo "not gofmt-formatted:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
-	set -o pipefail; { $(GO) test -json -timeout $(TEST_TIMEOUT) ./... ; status=$$?; \
+	set -o pipefail; { $(GO) test -json -timeout $(TEST_TIMEOUT) $(FIRST_TESTS) ./... ; status=$$?; \
 		if [ -z "$(KERNEL)" ]; then \
 			next=$$($(GO) run ./internal/vmtest/cmd/vmrun -newest '$(NEXT_KERNEL)') && \
 			IPVSADM_VM_KERNEL=$$next $(GO) test -json -timeout $(TEST_TIMEOUT) $(NEXT_KERNEL_TESTS) || status=1; \
