@@ -78,9 +78,10 @@ func BenchmarkRestoreRequests(b *testing.B) {
 	}
 }
 
-// BenchmarkListing is -Ln and -Sn of every service in user space: the
-// service list from a fake kernel and the destinations from the text of
-// /proc/net/ip_vs, as the kernel would give them, at the bench's shapes
+// BenchmarkListing is -Ln, -Sn and -Ln --stats of every service in user
+// space: the service list from a fake kernel and the destinations from the
+// text of /proc/net/ip_vs, as the kernel would give them, or, for --stats,
+// from the fake kernel's dump of each service, at the bench's shapes
 // (services x servers).
 func BenchmarkListing(b *testing.B) {
 	for _, shape := range []struct{ services, servers int }{{100000, 1}, {10000, 10}, {1000, 100}} {
@@ -101,8 +102,8 @@ func BenchmarkListing(b *testing.B) {
 		}
 		kernel := newFakeKernel(b, rules.String())
 		text := proc.String()
-		for _, args := range [][]string{{"-Ln"}, {"-Sn"}} {
-			b.Run(fmt.Sprintf("%dx%d/%s", shape.services, shape.servers, args[0]), func(b *testing.B) {
+		for _, args := range [][]string{{"-Ln"}, {"-Sn"}, {"-Ln", "--stats"}} {
+			b.Run(fmt.Sprintf("%dx%d/%s", shape.services, shape.servers, strings.Join(args, "")), func(b *testing.B) {
 				var out bytes.Buffer // a buffer, as standard output is (see render)
 				r := &Runner{Backend: kernel, Stdout: &out, Stderr: io.Discard, Prog: "ipvsadm",
 					OpenTable: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }}
