@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/binary"
+	"net/netip"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 )
@@ -13,20 +14,48 @@ import (
 // whose differences wrap to signed 32 bits. The order is therefore not
 // numeric (fwmark 4294967295 sorts first; 192.168.0.1 before 1.1.1.1) and
 // can depend on the input order. It runs in O(n log n) time, sorting the
-// services' positions and then moving each service once, so that its
-// scratch space is 8 bytes per service whatever a service's size.
+// services' positions by what the comparison reads of each service (read
+// once) and then moving each service once, so that its scratch space is
+// 36 bytes per service whatever a service's size.
 func SortServices(services []ipvs.ServiceEntry) {
-	if len(services) < 2 {
+	var s sorter
+	s.sort(len(services), func(i int) sortKey { return serviceKey(&services[i].Service) },
+		func(order []int32) { permute(services, order) })
+}
+
+// DestinationSorter sorts the servers of one service after another in the
+// original's order (libipvs' ipvs_cmp_dests under glibc's qsort, the same
+// way as SortServices), reusing its scratch space. The zero value is ready
+// to use.
+type DestinationSorter struct{ s sorter }
+
+// Sort sorts dests.
+func (ds *DestinationSorter) Sort(dests []ipvs.DestinationEntry) {
+	ds.s.sort(len(dests), func(i int) sortKey { return destinationKey(&dests[i].Destination) },
+		func(order []int32) { permute(dests, order) })
+}
+
+// sorter sorts n things by position: it reads the sort key of each once,
+// merge sorts their positions by compareKeys, and hands the order to move.
+// Its scratch space is kept for the next sort.
+type sorter struct {
+	keys       []sortKey
+	order, tmp []int32
+}
+
+func (s *sorter) sort(n int, key func(i int) sortKey, move func(order []int32)) {
+	if n < 2 {
 		return
 	}
-	order := make([]int32, len(services))
-	for i := range order {
-		order[i] = int32(i)
+	if cap(s.order) < n {
+		s.keys, s.order, s.tmp = make([]sortKey, n), make([]int32, n), make([]int32, n)
 	}
-	msort(order, make([]int32, len(order)), func(a, b *int32) int32 {
-		return compareServices(&services[*a].Service, &services[*b].Service)
-	})
-	permute(services, order)
+	keys, order := s.keys[:n], s.order[:n]
+	for i := range order {
+		keys[i], order[i] = key(i), int32(i)
+	}
+	msort(order, s.tmp[:n], func(a, b *int32) int32 { return compareKeys(&keys[*a], &keys[*b]) })
+	move(order)
 }
 
 // permute moves s[order[i]] to s[i] for every i, in place, following each
@@ -51,75 +80,73 @@ func permute[T any](s []T, order []int32) {
 	}
 }
 
-// DestinationSorter sorts the servers of one service after another in the
-// original's order (libipvs' ipvs_cmp_dests under glibc's qsort, as
-// SortServices), reusing its scratch space. The zero value is ready to use.
-type DestinationSorter struct {
-	tmp []ipvs.DestinationEntry
+// sortKey is what libipvs' comparisons read of a service or a server:
+// ipvs_cmp_services compares all of it in field order, ipvs_cmp_dests the
+// address and port (mark, family and protocol are zero in a server's key).
+type sortKey struct {
+	mark  uint32
+	addr  [4]uint32 // the words of union nf_inet_addr, big-endian
+	port  uint16
+	proto uint16
+	fam   uint16
+	// ipv6 says the address is compared as IPv6 (all four words) when
+	// the key is the first operand, else as IPv4 (word 0 only).
+	ipv6 bool
 }
 
-// Sort sorts dests.
-func (s *DestinationSorter) Sort(dests []ipvs.DestinationEntry) {
-	if len(dests) < 2 {
-		return
+// addrWords returns the four big-endian 32-bit words of union
+// nf_inet_addr holding addr read in family fam (an IPv4 address is word
+// 0, the rest zero).
+func addrWords(fam ipvs.Family, addr netip.Addr) [4]uint32 {
+	u := unionBytes(inFamily(fam, addr))
+	var w [4]uint32
+	for i := range w {
+		w[i] = binary.BigEndian.Uint32(u[4*i:])
 	}
-	if cap(s.tmp) < len(dests) {
-		s.tmp = make([]ipvs.DestinationEntry, len(dests))
+	return w
+}
+
+// serviceKey is the key ipvs_cmp_services compares: the service's mark,
+// shown family, protocol, address read in that family, and port.
+func serviceKey(s *ipvs.Service) sortKey {
+	fam := serviceFamily(s)
+	return sortKey{mark: s.FWMark, fam: uint16(fam), proto: uint16(s.Protocol),
+		addr: addrWords(fam, s.Addr), port: s.Port, ipv6: fam == ipvs.INET6}
+}
+
+// destinationKey is the key ipvs_cmp_dests compares: the server's address
+// read in its shown family, and its port.
+func destinationKey(d *ipvs.Destination) sortKey {
+	fam := destFamily(d)
+	return sortKey{addr: addrWords(fam, d.Addr), port: d.Port, ipv6: fam == ipvs.INET6}
+}
+
+// compareKeys is libipvs' ipvs_cmp_services (and, on servers' keys,
+// ipvs_cmp_dests): fwmark difference (uint32, wrapped to int32), then
+// family, then protocol, then address, then port (plain differences). The
+// address is compared, for a first operand of family IPv6, by the four
+// words in order, else by word 0 only; each difference is taken modulo
+// 2^32 and read as int32.
+func compareKeys(a, b *sortKey) int32 {
+	if r := int32(a.mark - b.mark); r != 0 {
+		return r
 	}
-	msort(dests, s.tmp[:len(dests)], compareDestinationEntries)
-}
-
-func compareDestinationEntries(a, b *ipvs.DestinationEntry) int32 {
-	return compareDestinations(&a.Destination, &b.Destination)
-}
-
-// word returns the i-th big-endian 32-bit word of addr as the original's
-// union nf_inet_addr holds it (an IPv4 address is word 0, the rest zero).
-func word(u *[16]byte, i int) uint32 { return binary.BigEndian.Uint32(u[4*i:]) }
-
-// compareAddrs is the address part of both libipvs comparisons: for a
-// first operand of family IPv6 the four words in order, else word 0 only;
-// each difference is taken modulo 2^32 and read as int32.
-func compareAddrs(fam1 ipvs.Family, a1, a2 [16]byte) int32 {
-	if fam1 == ipvs.INET6 {
-		for i := 0; i < 4; i++ {
-			if r := int32(word(&a1, i) - word(&a2, i)); r != 0 {
-				return r
-			}
+	if r := int32(a.fam) - int32(b.fam); r != 0 {
+		return r
+	}
+	if r := int32(a.proto) - int32(b.proto); r != 0 {
+		return r
+	}
+	words := 1
+	if a.ipv6 {
+		words = 4
+	}
+	for i := range words {
+		if r := int32(a.addr[i] - b.addr[i]); r != 0 {
+			return r
 		}
-		return 0
 	}
-	return int32(word(&a1, 0) - word(&a2, 0))
-}
-
-// compareServices is libipvs' ipvs_cmp_services: fwmark difference
-// (uint32, wrapped to int32), then family, then protocol, then address
-// (compareAddrs), then port (plain differences).
-func compareServices(s1, s2 *ipvs.Service) int32 {
-	if r := int32(s1.FWMark - s2.FWMark); r != 0 {
-		return r
-	}
-	f1, f2 := serviceFamily(s1), serviceFamily(s2)
-	if r := int32(f1) - int32(f2); r != 0 {
-		return r
-	}
-	if r := int32(uint16(s1.Protocol)) - int32(uint16(s2.Protocol)); r != 0 {
-		return r
-	}
-	if r := compareAddrs(f1, unionBytes(inFamily(f1, s1.Addr)), unionBytes(inFamily(f2, s2.Addr))); r != 0 {
-		return r
-	}
-	return int32(s1.Port) - int32(s2.Port)
-}
-
-// compareDestinations is libipvs' ipvs_cmp_dests: address by the first
-// operand's family (compareAddrs), then port.
-func compareDestinations(d1, d2 *ipvs.Destination) int32 {
-	f1, f2 := destFamily(d1), destFamily(d2)
-	if r := compareAddrs(f1, unionBytes(inFamily(f1, d1.Addr)), unionBytes(inFamily(f2, d2.Addr))); r != 0 {
-		return r
-	}
-	return int32(d1.Port) - int32(d2.Port)
+	return int32(a.port) - int32(b.port)
 }
 
 // msort is glibc's msort_with_tmp: split n into n/2 and the rest, sort
