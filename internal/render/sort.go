@@ -95,13 +95,21 @@ type sortKey struct {
 }
 
 // addrWords returns the four big-endian 32-bit words of union
-// nf_inet_addr holding addr read in family fam (an IPv4 address is word
-// 0, the rest zero).
+// nf_inet_addr holding addr read in family fam (as inFamily and
+// unionBytes): an IPv4 address is word 0, the rest zero, and reading in a
+// family other than IPv6 keeps word 0 only.
 func addrWords(fam ipvs.Family, addr netip.Addr) [4]uint32 {
-	u := unionBytes(inFamily(fam, addr))
 	var w [4]uint32
-	for i := range w {
-		w[i] = binary.BigEndian.Uint32(u[4*i:])
+	switch {
+	case addr.Is4():
+		a := addr.As4()
+		w[0] = binary.BigEndian.Uint32(a[:])
+	case addr.Is6():
+		a := addr.As16()
+		w[0] = binary.BigEndian.Uint32(a[0:])
+		if fam == ipvs.INET6 {
+			w[1], w[2], w[3] = binary.BigEndian.Uint32(a[4:]), binary.BigEndian.Uint32(a[8:]), binary.BigEndian.Uint32(a[12:])
+		}
 	}
 	return w
 }
