@@ -28,7 +28,13 @@ func AppendIPv4(b []byte, a [4]byte) []byte {
 		if i > 0 {
 			b = append(b, '.')
 		}
-		b = strconv.AppendUint(b, uint64(x), 10)
+		switch {
+		case x >= 100:
+			b = append(b, '0'+x/100, '0'+x/10%10)
+		case x >= 10:
+			b = append(b, '0'+x/10)
+		}
+		b = append(b, '0'+x%10)
 	}
 	return b
 }

@@ -52,3 +52,16 @@ func TestFormatAddr(t *testing.T) {
 		t.Errorf("formatAddr(zero) = %q, want empty", got)
 	}
 }
+
+func TestAppendIPv4EveryOctet(t *testing.T) {
+	// inet_ntop's dotted quad is decimal without leading zeros, as Go's.
+	for pos := range 4 {
+		for v := range 256 {
+			a := [4]byte{1, 20, 255, 0}
+			a[pos] = byte(v)
+			if got, want := string(AppendIPv4([]byte("x"), a)), "x"+netip.AddrFrom4(a).String(); got != want {
+				t.Fatalf("AppendIPv4(%v) = %q, want %q", a, got, want)
+			}
+		}
+	}
+}

@@ -38,7 +38,7 @@ const File = "/proc/net/ip_vs"
 type Table struct {
 	chunks [][]entry // each chunkSize long but the last
 	n      int32     // entries in all chunks
-	dests  map[ipvs.ServiceKey]span
+	dests  map[tableKey]span
 	// ambiguous holds firewall marks listed more than once: the text does
 	// not say a service's family, so an IPv4 and an IPv6 service with the
 	// same mark cannot be told apart.
@@ -74,6 +74,37 @@ func (t *Table) at(i int32) *entry { return &t.chunks[i/chunkSize][i%chunkSize] 
 // span is where a service's destinations are: entries start to end-1.
 type span struct{ start, end int32 }
 
+// tableKey is a service key as the text gives it, without pointers (unlike
+// ipvs.ServiceKey's netip.Addr), so that the garbage collector need not
+// scan the map of a large table.
+type tableKey struct {
+	addr     [16]byte // an IPv4 address in the first 4
+	mark     uint32
+	port     uint16
+	protocol ipvs.Protocol
+	family   ipvs.Family
+}
+
+// keyOf returns the tableKey that a service key matches, and false for a
+// key the text cannot give: an address that is neither IPv4 nor IPv6 of
+// the key's family, or that has a zone. A firewall mark is all of its key.
+func keyOf(k ipvs.ServiceKey) (tableKey, bool) {
+	if k.FWMark != 0 {
+		return tableKey{mark: k.FWMark}, true
+	}
+	key := tableKey{port: k.Port, protocol: k.Protocol, family: k.Family}
+	switch {
+	case k.Family == ipvs.INET && k.Addr.Is4():
+		a := k.Addr.As4()
+		copy(key.addr[:], a[:])
+	case k.Family == ipvs.INET6 && k.Addr.Is6() && k.Addr.Zone() == "":
+		key.addr = k.Addr.As16()
+	default:
+		return tableKey{}, false
+	}
+	return key, true
+}
+
 // Destinations returns the destinations of the service key names, in the
 // kernel's order, and whether the table knows that service; the slice is
 // the caller's. The zero Table knows no service.
@@ -87,13 +118,14 @@ func (t *Table) AppendDestinations(dst []ipvs.DestinationEntry, key ipvs.Service
 	if t.dests == nil {
 		return dst, false
 	}
-	if key.FWMark != 0 {
-		if t.ambiguous[key.FWMark] {
-			return dst, false
-		}
-		key = ipvs.ServiceKey{FWMark: key.FWMark}
+	if key.FWMark != 0 && t.ambiguous[key.FWMark] {
+		return dst, false
 	}
-	sp, ok := t.dests[key]
+	k, ok := keyOf(key)
+	if !ok {
+		return dst, false
+	}
+	sp, ok := t.dests[k]
 	if !ok {
 		return dst, false
 	}
@@ -125,10 +157,10 @@ func (t *Table) SetAmbiguous(mark uint32) {
 
 // Read parses the text of File.
 func Read(r io.Reader) (*Table, error) {
-	t := &Table{dests: map[ipvs.ServiceKey]span{}, ambiguous: map[uint32]bool{}}
+	t := &Table{dests: map[tableKey]span{}, ambiguous: map[uint32]bool{}}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
-		cur   ipvs.ServiceKey
+		cur   tableKey
 		start int32
 		have  bool
 	)
@@ -167,74 +199,72 @@ func Read(r io.Reader) (*Table, error) {
 		if have {
 			t.dests[cur] = span{start, t.n}
 		}
-		if _, dup := t.dests[key]; dup && key.FWMark != 0 {
-			t.ambiguous[key.FWMark] = true
+		if _, dup := t.dests[key]; dup && key.mark != 0 {
+			t.ambiguous[key.mark] = true
 		}
 		cur, start, have = key, t.n, true
 	}
 }
 
-// fields splits line at runs of spaces, tabs and newlines into at most
-// len(f) fields, and returns how many it found; a line with more gives
-// len(f)+1.
-func fields(line []byte, f [][]byte) int {
-	n := 0
-	for i, j := ipvstext.NextField(line, 0); i < j; i, j = ipvstext.NextField(line, j) {
-		if n == len(f) {
-			return n + 1
-		}
-		f[n] = line[i:j]
-		n++
-	}
-	return n
+// fieldScanner hands out the fields of a line, the runs of bytes that are
+// not blanks (ipvstext.IsSpace), one at a time.
+type fieldScanner struct {
+	line []byte
+	end  int // where the last field handed out ends
+}
+
+// next returns the next field, or an empty slice after the last.
+func (f *fieldScanner) next() []byte {
+	start, end := ipvstext.NextField(f.line, f.end)
+	f.end = end
+	return f.line[start:end]
 }
 
 // parseService reads the key of a service line.
-func parseService(line []byte) (ipvs.ServiceKey, error) {
-	var f [2][]byte
-	if fields(line, f[:]) < 2 {
-		return ipvs.ServiceKey{}, fmt.Errorf("malformed service line %q", line)
+func parseService(line []byte) (tableKey, error) {
+	f := fieldScanner{line: line}
+	proto, addrPort := f.next(), f.next()
+	if len(addrPort) == 0 {
+		return tableKey{}, fmt.Errorf("malformed service line %q", line)
 	}
-	if string(f[0]) == "FWM" {
-		mark, ok := parseUint(f[1], 16, 32)
+	if string(proto) == "FWM" {
+		mark, ok := parseUint(addrPort, 16, 32)
 		if !ok || mark == 0 {
-			return ipvs.ServiceKey{}, fmt.Errorf("malformed firewall mark %q", f[1])
+			return tableKey{}, fmt.Errorf("malformed firewall mark %q", addrPort)
 		}
-		return ipvs.ServiceKey{FWMark: uint32(mark)}, nil
+		return tableKey{mark: uint32(mark)}, nil
 	}
-	proto, ok := ipvs.ParseProtocol(string(f[0]))
+	protocol, ok := ipvs.ParseProtocol(string(proto))
 	if !ok {
-		return ipvs.ServiceKey{}, fmt.Errorf("unknown protocol %q", f[0])
+		return tableKey{}, fmt.Errorf("unknown protocol %q", proto)
 	}
-	family, addr, port, err := parseAddrPort(f[1])
+	family, addr, port, err := parseAddrPort(addrPort)
 	if err != nil {
-		return ipvs.ServiceKey{}, err
+		return tableKey{}, err
 	}
-	a := netip.AddrFrom16(addr)
-	if family == ipvs.INET {
-		a = netip.AddrFrom4([4]byte(addr[:4]))
-	}
-	return ipvs.ServiceKey{Family: family, Protocol: proto, Addr: a, Port: port}, nil
+	return tableKey{addr: addr, port: port, protocol: protocol, family: family}, nil
 }
 
 // parseDestination reads "ADDR:PORT      METHOD WEIGHT ACTIVE INACTIVE".
 func parseDestination(s []byte) (entry, error) {
-	var f [5][]byte
-	if fields(s, f[:]) != 5 {
+	f := fieldScanner{line: s}
+	addrPort, methodName := f.next(), f.next()
+	counts := [3][]byte{f.next(), f.next(), f.next()} // weight, active, inactive
+	if len(counts[2]) == 0 || len(f.next()) != 0 {
 		return entry{}, fmt.Errorf("malformed destination %q", s)
 	}
-	family, addr, port, err := parseAddrPort(f[0])
+	family, addr, port, err := parseAddrPort(addrPort)
 	if err != nil {
 		return entry{}, err
 	}
-	method, ok := ipvs.ParseForwardMethod(string(f[1]))
+	method, ok := ipvs.ParseForwardMethod(string(methodName))
 	if !ok {
-		return entry{}, fmt.Errorf("unknown forwarding method %q", f[1])
+		return entry{}, fmt.Errorf("unknown forwarding method %q", methodName)
 	}
 	var n [3]uint64
 	for i := range n {
-		if n[i], ok = parseUint(f[2+i], 10, 32); !ok {
-			return entry{}, fmt.Errorf("malformed number %q", f[2+i])
+		if n[i], ok = parseUint(counts[i], 10, 32); !ok {
+			return entry{}, fmt.Errorf("malformed number %q", counts[i])
 		}
 	}
 	return entry{addr: addr, port: port, family: family, method: method, weight: uint32(n[0]), active: uint32(n[1]), inactive: uint32(n[2])}, nil
