@@ -69,6 +69,14 @@ func TestRead(t *testing.T) {
 		{ipvs.ServiceKey{Family: ipvs.INET, FWMark: 7}, nil, false},
 		{ipvs.ServiceKey{Family: ipvs.INET6, FWMark: 7}, nil, false},
 		{ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.UDP, Addr: v4("10.9.9.9"), Port: 1}, nil, false},
+		// A key matches only the address of its own family, without a
+		// zone, as the text gives it.
+		{ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.TCP, Addr: v4("10.0.0.1"), Port: 80}, nil, false},
+		{ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: v4("10.0.0.1"), Port: 80}, nil, false},
+		{ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.SCTP, Addr: v4("2001:db8::1"), Port: 3868}, nil, false},
+		{ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.SCTP, Addr: v4("2001:db8::1%eth0"), Port: 3868}, nil, false},
+		{ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.SCTP, Addr: v4("2001:db8::1"), Port: 3869}, nil, false},
+		{ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.UDP, Addr: v4("2001:db8::1"), Port: 3868}, nil, false},
 	} {
 		got, known := tab.Destinations(tc.key)
 		if known != tc.known {
@@ -90,6 +98,9 @@ func TestReadRejectsGarbage(t *testing.T) {
 		"TCP  0A000001:0050 rr\n  -> 0A000001:0050      Teleport 1 0 0\n",
 		"TCP  0A000001:0050 rr\n  -> 0A000001:0050      Masq -1 0 0\n",
 		"FWM  00000000 rr\n",
+		"TCP\n",
+		"TCP  0A000001:0050 rr\n  -> 0A000001:0050      Masq 1 0\n",
+		"TCP  0A000001:0050 rr\n  -> 0A000001:0050      Masq 1 0 0 0\n",
 	} {
 		if _, err := Read(strings.NewReader(head + body)); err == nil {
 			t.Errorf("Read accepted %q", body)
