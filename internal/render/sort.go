@@ -18,44 +18,43 @@ import (
 // once) and then moving each service once, so that its scratch space is
 // 36 bytes per service whatever a service's size.
 func SortServices(services []ipvs.ServiceEntry) {
-	var s sorter
-	s.sort(len(services), func(i int) sortKey { return serviceKey(&services[i].Service) },
-		func(order []int32) { permute(services, order) })
+	sortByKey(services, &scratch{}, func(s *ipvs.ServiceEntry) sortKey { return serviceKey(&s.Service) })
 }
 
 // DestinationSorter sorts the servers of one service after another in the
 // original's order (libipvs' ipvs_cmp_dests under glibc's qsort, the same
 // way as SortServices), reusing its scratch space. The zero value is ready
 // to use.
-type DestinationSorter struct{ s sorter }
+type DestinationSorter struct{ scratch scratch }
 
 // Sort sorts dests.
 func (ds *DestinationSorter) Sort(dests []ipvs.DestinationEntry) {
-	ds.s.sort(len(dests), func(i int) sortKey { return destinationKey(&dests[i].Destination) },
-		func(order []int32) { permute(dests, order) })
+	sortByKey(dests, &ds.scratch, func(d *ipvs.DestinationEntry) sortKey { return destinationKey(&d.Destination) })
 }
 
-// sorter sorts n things by position: it reads the sort key of each once,
-// merge sorts their positions by compareKeys, and hands the order to move.
-// Its scratch space is kept for the next sort.
-type sorter struct {
+// scratch is the space sortByKey sorts in, kept from one sort to the next.
+type scratch struct {
 	keys       []sortKey
 	order, tmp []int32
 }
 
-func (s *sorter) sort(n int, key func(i int) sortKey, move func(order []int32)) {
+// sortByKey sorts s by position: it reads the sort key of each element
+// once, merge sorts the positions by compareKeys (msort), then moves each
+// element once to its place.
+func sortByKey[T any](s []T, sc *scratch, key func(*T) sortKey) {
+	n := len(s)
 	if n < 2 {
 		return
 	}
-	if cap(s.order) < n {
-		s.keys, s.order, s.tmp = make([]sortKey, n), make([]int32, n), make([]int32, n)
+	if cap(sc.order) < n {
+		sc.keys, sc.order, sc.tmp = make([]sortKey, n), make([]int32, n), make([]int32, n)
 	}
-	keys, order := s.keys[:n], s.order[:n]
-	for i := range order {
-		keys[i], order[i] = key(i), int32(i)
+	keys, order := sc.keys[:n], sc.order[:n]
+	for i := range s {
+		keys[i], order[i] = key(&s[i]), int32(i)
 	}
-	msort(order, s.tmp[:n], func(a, b *int32) int32 { return compareKeys(&keys[*a], &keys[*b]) })
-	move(order)
+	msort(order, sc.tmp[:n], func(a, b *int32) int32 { return compareKeys(&keys[*a], &keys[*b]) })
+	permute(s, order)
 }
 
 // permute moves s[order[i]] to s[i] for every i, in place, following each
