@@ -7,7 +7,7 @@ package ipvstext
 
 // IsSpace reports whether c is white space for isspace(3) in the C locale.
 func IsSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+	return c == ' ' || c-'\t' <= '\r'-'\t' // \t \n \v \f \r are 9 to 13
 }
 
 // NextField returns where the first run of bytes that are not IsSpace
