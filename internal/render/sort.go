@@ -53,7 +53,7 @@ func sortByKey[T any](s []T, sc *scratch, key func(*T) sortKey) {
 	for i := range s {
 		keys[i], order[i] = key(&s[i]), int32(i)
 	}
-	msort(order, sc.tmp[:n], func(a, b *int32) int32 { return compareKeys(&keys[*a], &keys[*b]) })
+	msort(order, sc.tmp[:n], keys)
 	permute(s, order)
 }
 
@@ -156,20 +156,20 @@ func compareKeys(a, b *sortKey) int32 {
 	return int32(a.port) - int32(b.port)
 }
 
-// msort is glibc's msort_with_tmp: split n into n/2 and the rest, sort
-// both, merge taking from the left while cmp <= 0; tmp holds at least
-// len(b) elements.
-func msort[T any](b, tmp []T, cmp func(a, b *T) int32) {
+// msort is glibc's msort_with_tmp on positions: split n into n/2 and the
+// rest, sort both, merge taking from the left while compareKeys of their
+// keys is <= 0; tmp holds at least len(b) positions.
+func msort(b, tmp []int32, keys []sortKey) {
 	n := len(b)
 	if n <= 1 {
 		return
 	}
 	n1 := n / 2
-	msort(b[:n1], tmp, cmp)
-	msort(b[n1:], tmp, cmp)
+	msort(b[:n1], tmp, keys)
+	msort(b[n1:], tmp, keys)
 	i, j, k := 0, n1, 0
 	for i < n1 && j < n {
-		if cmp(&b[i], &b[j]) <= 0 {
+		if compareKeys(&keys[b[i]], &keys[b[j]]) <= 0 {
 			tmp[k] = b[i]
 			i++
 		} else {

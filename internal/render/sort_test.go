@@ -21,10 +21,31 @@ func compareDestinations(d1, d2 *ipvs.Destination) int32 {
 	return compareKeys(&k1, &k2)
 }
 
-// mergeSortValues is the sort as libipvs runs it: glibc's merge sort of
-// the values themselves, reading both operands afresh at each comparison.
+// mergeSortValues is the sort as libipvs runs it: glibc's msort_with_tmp
+// on the values themselves (split in n/2 and the rest, sort both, merge
+// taking from the left while cmp <= 0), reading both operands afresh at
+// each comparison.
 func mergeSortValues[T any](s []T, cmp func(a, b *T) int32) {
-	msort(s, make([]T, len(s)), cmp)
+	n := len(s)
+	if n <= 1 {
+		return
+	}
+	n1 := n / 2
+	mergeSortValues(s[:n1], cmp)
+	mergeSortValues(s[n1:], cmp)
+	merged := make([]T, 0, n)
+	i, j := 0, n1
+	for i < n1 && j < n {
+		if cmp(&s[i], &s[j]) <= 0 {
+			merged = append(merged, s[i])
+			i++
+		} else {
+			merged = append(merged, s[j])
+			j++
+		}
+	}
+	merged = append(merged, s[i:n1]...)
+	copy(s, merged)
 }
 
 // randomAddr picks from a few addresses, so that ties are common, that mix
