@@ -18,6 +18,7 @@ package proctable
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -33,11 +34,12 @@ const File = "/proc/net/ip_vs"
 
 // Table holds the destinations of every service the text listed, compactly
 // (a large table holds hundreds of thousands): all of them in fixed-size
-// chunks of plain values that the garbage collector need not scan, each
-// service's a span of them.
+// chunks of 20-byte plain values that the garbage collector need not scan,
+// each service's a span of them.
 type Table struct {
-	chunks [][]entry // each chunkSize long but the last
-	n      int32     // entries in all chunks
+	chunks [][]entry  // each chunkSize long but the last
+	n      int32      // entries in all chunks
+	ipv6   [][16]byte // the IPv6 addresses of entries, which hold their index
 	dests  map[tableKey]span
 	// ambiguous holds firewall marks listed more than once: the text does
 	// not say a service's family, so an IPv4 and an IPv6 service with the
@@ -51,11 +53,13 @@ const chunkSize = 1024
 
 // entry is what the text says of a destination, without pointers.
 type entry struct {
-	addr                     [16]byte // an IPv4 address in the first 4
+	// addr is an IPv4 address (big-endian), or the index of an IPv6
+	// address in Table.ipv6.
+	addr                     uint32
 	weight, active, inactive uint32
 	port                     uint16
-	family                   ipvs.Family
-	method                   ipvs.ForwardMethod
+	isIPv6                   bool
+	method                   uint8 // an ipvs.ForwardMethod: the text names four
 }
 
 // add appends e.
@@ -134,12 +138,14 @@ func (t *Table) AppendDestinations(dst []ipvs.DestinationEntry, key ipvs.Service
 	}
 	for i := sp.start; i < sp.end; i++ {
 		d := t.at(i)
-		addr := netip.AddrFrom16(d.addr)
-		if d.family == ipvs.INET {
-			addr = netip.AddrFrom4([4]byte(d.addr[:4]))
+		var v4 [4]byte
+		binary.BigEndian.PutUint32(v4[:], d.addr)
+		family, addr := ipvs.INET, netip.AddrFrom4(v4)
+		if d.isIPv6 {
+			family, addr = ipvs.INET6, netip.AddrFrom16(t.ipv6[d.addr])
 		}
 		dst = append(dst, ipvs.DestinationEntry{
-			Destination: ipvs.Destination{Family: d.family, Addr: addr, Port: d.port, Method: d.method, Weight: d.weight},
+			Destination: ipvs.Destination{Family: family, Addr: addr, Port: d.port, Method: ipvs.ForwardMethod(d.method), Weight: d.weight},
 			ActiveConns: d.active, InactiveConns: d.inactive,
 		})
 	}
@@ -185,11 +191,9 @@ func Read(r io.Reader) (*Table, error) {
 			if !have {
 				return nil, fmt.Errorf("%s line %d: destination before any service", File, n)
 			}
-			d, perr := parseDestination(line[5:])
-			if perr != nil {
+			if perr := t.addDestination(line[5:]); perr != nil {
 				return nil, fmt.Errorf("%s line %d: %w", File, n, perr)
 			}
-			t.add(d)
 			continue
 		}
 		key, perr := parseService(line)
@@ -245,29 +249,38 @@ func parseService(line []byte) (tableKey, error) {
 	return tableKey{addr: addr, port: port, protocol: protocol, family: family}, nil
 }
 
-// parseDestination reads "ADDR:PORT      METHOD WEIGHT ACTIVE INACTIVE".
-func parseDestination(s []byte) (entry, error) {
+// addDestination reads "ADDR:PORT      METHOD WEIGHT ACTIVE INACTIVE"
+// and adds its entry.
+func (t *Table) addDestination(s []byte) error {
 	f := fieldScanner{line: s}
 	addrPort, methodName := f.next(), f.next()
 	counts := [3][]byte{f.next(), f.next(), f.next()} // weight, active, inactive
 	if len(counts[2]) == 0 || len(f.next()) != 0 {
-		return entry{}, fmt.Errorf("malformed destination %q", s)
+		return fmt.Errorf("malformed destination %q", s)
 	}
 	family, addr, port, err := parseAddrPort(addrPort)
 	if err != nil {
-		return entry{}, err
+		return err
 	}
 	method, ok := ipvs.ParseForwardMethod(string(methodName))
 	if !ok {
-		return entry{}, fmt.Errorf("unknown forwarding method %q", methodName)
+		return fmt.Errorf("unknown forwarding method %q", methodName)
 	}
 	var n [3]uint64
 	for i := range n {
 		if n[i], ok = parseUint(counts[i], 10, 32); !ok {
-			return entry{}, fmt.Errorf("malformed number %q", counts[i])
+			return fmt.Errorf("malformed number %q", counts[i])
 		}
 	}
-	return entry{addr: addr, port: port, family: family, method: method, weight: uint32(n[0]), active: uint32(n[1]), inactive: uint32(n[2])}, nil
+	e := entry{port: port, method: uint8(method), weight: uint32(n[0]), active: uint32(n[1]), inactive: uint32(n[2])}
+	if family == ipvs.INET6 {
+		e.addr, e.isIPv6 = uint32(len(t.ipv6)), true
+		t.ipv6 = append(t.ipv6, addr)
+	} else {
+		e.addr = binary.BigEndian.Uint32(addr[:4])
+	}
+	t.add(e)
+	return nil
 }
 
 // parseUint reads an unsigned number of base 10 or 16 that fits in bits
