@@ -2,12 +2,20 @@ package render
 
 import "strconv"
 
-// pad appends blanks until b[start:] is width bytes long (printf "%-Ns").
-func pad(b []byte, start, width int) []byte {
-	for len(b)-start < width {
-		b = append(b, ' ')
+// blanks is what pad and appendRightUint append padding from, in slices.
+const blanks = "                                "
+
+// appendBlanks appends n blanks (none if n <= 0).
+func appendBlanks(b []byte, n int) []byte {
+	for ; n > 0; n -= len(blanks) {
+		b = append(b, blanks[:min(n, len(blanks))]...)
 	}
 	return b
+}
+
+// pad appends blanks until b[start:] is width bytes long (printf "%-Ns").
+func pad(b []byte, start, width int) []byte {
+	return appendBlanks(b, width-(len(b)-start))
 }
 
 // appendLeft is printf("%-*s", width, s).
@@ -32,10 +40,7 @@ func appendLeftInt(b []byte, v int64, width int) []byte {
 func appendRightUint(b []byte, v uint64, width int) []byte {
 	var tmp [20]byte
 	digits := strconv.AppendUint(tmp[:0], v, 10)
-	for i := len(digits); i < width; i++ {
-		b = append(b, ' ')
-	}
-	return append(b, digits...)
+	return append(appendBlanks(b, width-len(digits)), digits...)
 }
 
 // appendLargeNum appends the text of the original's print_largenum, used for
