@@ -31,16 +31,18 @@ type script struct {
 // subshell a few, and a case runs a script per step on each side.
 //
 // The runner starts in the first script's directory; a script with
-// another one enters it inside its subshell. A runner that does not
-// report a status for every script is an error.
+// another one enters it inside its subshell (and unsets OLDPWD, as a fresh
+// bash has it). Bash's own messages read as under bash -c ("bash: line 1:
+// ..."), but for a syntax error ("bash: eval: line 1: ... `set --; ...'").
+// A runner that does not report a status for every script is an error.
 func (s side) runScripts(ns *vmtest.NetNS, scripts []script) ([]result, error) {
 	if len(scripts) == 0 {
 		return nil, nil
 	}
 	var (
 		runner strings.Builder
-		args   = []string{"-c", "", "bash"}
-		extra  []*os.File // the scripts' pipes' write ends, fds 3, 4, ...
+		args   = []string{"-c", "", "/bin/bash"} // $0 as under exec of /bin/bash -c
+		extra  []*os.File                        // the scripts' pipes' write ends, fds 3, 4, ...
 		reads  []*os.File
 	)
 	defer func() {
@@ -48,16 +50,22 @@ func (s side) runScripts(ns *vmtest.NetNS, scripts []script) ([]result, error) {
 			f.Close()
 		}
 	}()
+	// One line: bash numbers the lines of eval'd text from the line of
+	// the eval, so each script's first line is line 1, as under bash -c.
 	for k, sc := range scripts {
 		outFD, errFD := 3+2*k, 4+2*k
-		fmt.Fprintf(&runner, "( exec")
-		for fd := errFD + 1; fd < 3+2*len(scripts); fd++ {
-			fmt.Fprintf(&runner, " %d>&-", fd)
+		runner.WriteString("( ")
+		if errFD+1 < 3+2*len(scripts) {
+			runner.WriteString("exec")
+			for fd := errFD + 1; fd < 3+2*len(scripts); fd++ {
+				fmt.Fprintf(&runner, " %d>&-", fd)
+			}
+			runner.WriteString("; ")
 		}
 		if sc.dir != scripts[0].dir {
-			fmt.Fprintf(&runner, "; cd %s || exit", vmtest.ShellQuote(sc.dir))
+			fmt.Fprintf(&runner, "cd %s || exit; unset OLDPWD; ", vmtest.ShellQuote(sc.dir))
 		}
-		fmt.Fprintf(&runner, "\neval \"set --\n${%d}\" ) </dev/null >&%d 2>&%d %d>&- %d>&-; echo $?; exec %d>&- %d>&-\n",
+		fmt.Fprintf(&runner, "eval \"set --; ${%d}\" ) </dev/null >&%d 2>&%d %d>&- %d>&-; echo $?; exec %d>&- %d>&-; ",
 			k+1, outFD, errFD, outFD, errFD, outFD, errFD)
 		args = append(args, sc.text)
 		for range 2 {
