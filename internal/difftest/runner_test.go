@@ -36,9 +36,6 @@ type script struct {
 // ..."), but for a syntax error ("bash: eval: line 1: ... `set --; ...'").
 // A runner that does not report a status for every script is an error.
 func (s side) runScripts(ns *vmtest.NetNS, scripts []script) ([]result, error) {
-	if len(scripts) == 0 {
-		return nil, nil
-	}
 	var (
 		runner strings.Builder
 		args   = []string{"-c", "", "/bin/bash"} // $0 as under exec of /bin/bash -c
@@ -78,7 +75,8 @@ func (s side) runScripts(ns *vmtest.NetNS, scripts []script) ([]result, error) {
 	}
 	args[1] = runner.String()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute*time.Duration(len(scripts)))
+	timeout := 2 * time.Minute * time.Duration(len(scripts))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/bash", args...)
 	cmd.Env = s.env()
@@ -119,7 +117,7 @@ func (s side) runScripts(ns *vmtest.NetNS, scripts []script) ([]result, error) {
 		}
 	}
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("timed out after %s", 2*time.Minute*time.Duration(len(scripts)))
+		return nil, fmt.Errorf("timed out after %s", timeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("the script runner: %v: %s", err, runnerErr.String())
