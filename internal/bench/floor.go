@@ -8,19 +8,23 @@ import (
 	"time"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/sockopt"
 )
 
 // Floor jobs, as Op.Floor names them.
 const (
 	// FloorRestore sends the rule set as pre-encoded requests.
 	FloorRestore = "restore"
-	// FloorList reads what a plain listing needs from the kernel: the
-	// service dump and one read of /proc/net/ip_vs.
+	// FloorList reads what a plain listing of an IPv4 table needs from
+	// the kernel: the service dump, then each service's destinations
+	// through the socket-option interface (package sockopt).
 	FloorList = "list"
-	// FloorDumps reads the same from the kernel the other way a listing
-	// can: the service dump, then one dump of destinations per service
-	// on the same socket. No operation uses it; "ipvsbench floor -job
-	// dumps" measures it to compare the two ways.
+	// FloorProc and FloorDumps read the same from the kernel the other
+	// ways a listing can: the service dump and one read of
+	// /proc/net/ip_vs, or the service dump and one dump of destinations
+	// per service on the same socket. No operation uses them; "ipvsbench
+	// floor -job proc" and "-job dumps" measure them to compare the ways.
+	FloorProc  = "proc"
 	FloorDumps = "dumps"
 	// FloorConns reads /proc/net/ip_vs_conn to its end.
 	FloorConns = "conns"
@@ -46,15 +50,16 @@ func Load(c *ipvs.Client, reqs []ipvs.Request) error {
 }
 
 // Floor is the floor program's whole job, job (FloorRestore, FloorList,
-// FloorDumps or FloorConns), in the namespace of the calling thread; it writes the time
+// FloorProc, FloorDumps or FloorConns), in the namespace of the calling thread; it writes the time
 // of the kernel work alone to w (FloorOutput.String).
 //
 // The restore floor encodes the rule set of size (no text: straight from
 // the generator) and sends it with Client.Batch: the least any restore
-// can cost. The listing floor dumps the services and reads
-// /proc/net/ip_vs once, with nothing parsed or printed: the least the
-// kernel takes to give any listing of every service and destination (a
-// plain -Ln and -Sn take exactly this from it). The connections' floor
+// can cost. The listing floor dumps the services and asks for each one's
+// destinations through the socket-option interface, with nothing printed:
+// the least the kernel takes to give any listing of every service and
+// destination of an IPv4 table (a plain -Ln and -Sn take exactly this
+// from it). The connections' floor
 // reads the connection table's text and counts its lines
 // (readConnections): the least any -Lc costs.
 func Floor(job string, size Size, w io.Writer) error {
@@ -93,6 +98,8 @@ func netlinkFloor(job string, reqs []ipvs.Request) error {
 	case FloorRestore:
 		return Load(c, reqs)
 	case FloorList:
+		return sockoptListing(c)
+	case FloorProc:
 		return readListing(c)
 	case FloorDumps:
 		return dumpListing(c)
@@ -114,6 +121,32 @@ func readListing(c *ipvs.Client) error {
 	defer f.Close()
 	if _, err := countReads(f, make([]byte, 64<<10)); err != nil {
 		return fmt.Errorf("reading /proc/net/ip_vs: %w", err)
+	}
+	return nil
+}
+
+// sockoptListing dumps the services, then reads the destinations of each
+// through the socket-option interface.
+func sockoptListing(c *ipvs.Client) error {
+	services, err := c.Services()
+	if err != nil {
+		return err
+	}
+	fd, err := sockopt.Socket()
+	if err != nil {
+		return err
+	}
+	t, err := sockopt.Open(fd)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	var dests []ipvs.DestinationEntry
+	for _, s := range services {
+		var ok bool
+		if dests, ok = t.AppendDestinations(dests[:0], s.ServiceKey); !ok {
+			return fmt.Errorf("the socket-option interface cannot answer for the service %v", s.ServiceKey)
+		}
 	}
 	return nil
 }

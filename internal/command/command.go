@@ -8,6 +8,7 @@ import (
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+	"github.com/ipvsadm-go/ipvsadm/internal/sockopt"
 )
 
 // Runner carries out commands. Stdout should buffer as C stdio does (the
@@ -32,6 +33,11 @@ type Runner struct {
 	// plain listings then take every destination from it in one read
 	// instead of one dump per service.
 	OpenTable func() (io.ReadCloser, error)
+	// OpenSockopt, if set, opens IPVS's socket-option interface in the
+	// Backend's namespace: plain listings then take IPv4 services'
+	// destinations from it, one kernel lookup each, and read /proc only
+	// for services of other families.
+	OpenSockopt func() (*sockopt.Table, error)
 	// JSON makes listings print JSON (see package jsonlist) instead of
 	// the original's text.
 	JSON bool

@@ -12,6 +12,7 @@ import (
 	"github.com/ipvsadm-go/ipvsadm/internal/proctable"
 	"github.com/ipvsadm-go/ipvsadm/internal/render"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
+	"github.com/ipvsadm-go/ipvsadm/internal/sockopt"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,10 +70,11 @@ func (r *Runner) listServices(c *rule.Command, opts render.Options) Outcome {
 		fmt.Fprintln(r.Stderr, err)
 		return listFailed
 	}
+	defer l.close()
 	render.Title(r.Stdout, opts)
-	// /proc has what a plain listing shows of a destination.
+	// The tables have what a plain listing shows of a destination.
 	if !c.HasService && !(opts.Stats || opts.Rate || opts.Thresholds || opts.PersistentConn || opts.TunInfo) {
-		l.useProcTable(false)
+		l.useTables(false)
 	}
 	n := r.namer(opts.Numeric)
 	for s, err := range l.all() {
@@ -88,18 +90,21 @@ func (r *Runner) listServices(c *rule.Command, opts render.Options) Outcome {
 // serviceListing is the assembly under every listing of virtual services
 // (-L and -l of all services or of one, -S, --json): it reads the
 // services, then hands them out one at a time with their destinations,
-// taken from /proc/net/ip_vs where the listing allows it, else from one
-// dump per service; both sorted as the original sorts them unless the
+// taken from the tables (useTables) where the listing allows it, else from
+// one dump per service; both sorted as the original sorts them unless the
 // listing keeps the kernel's order (--nosort).
 type serviceListing struct {
 	r        *Runner
 	services []ipvs.ServiceEntry
 	sorted   bool
+	// legacy answers for IPv4 services through the socket-option
+	// interface; nil unless useTables opened it.
+	legacy *sockopt.Table
 	// table holds every service's destinations as /proc/net/ip_vs listed
-	// them; it is empty unless useProcTable found them.
+	// them; it is empty unless useTables read it.
 	table *proctable.Table
-	// tunnels is set when the listing shows tunnel settings, which /proc
-	// lacks: a service with a tunnelling destination is then dumped.
+	// tunnels is set when the listing shows tunnel settings, which neither
+	// table has: a service with a tunnelling destination is then dumped.
 	tunnels bool
 	dests   []ipvs.DestinationEntry // reused for every service read from /proc
 	sorter  render.DestinationSorter
@@ -167,13 +172,37 @@ func retryInterrupted[T any](read func() (T, error)) (T, error) {
 	}
 }
 
-// useProcTable lets a listing of every service, which shows nothing of a
-// destination that /proc/net/ip_vs lacks (except tunnel settings, if
-// tunnels), take the destinations of all services from /proc in one read
-// instead of one dump per service. When that cannot be done the table
-// stays empty, and every service falls back to its own dump; a service
-// missing from the table, because it was added after the read, falls back
-// the same way.
+// useTables lets a listing of every service, which shows nothing of a
+// destination that the tables lack (except tunnel settings, if tunnels),
+// take the destinations from them instead of from one dump per service:
+// IPv4 services' from the socket-option interface (package sockopt: one
+// hash lookup in the kernel per service), and, if any service is of
+// another family, every other service's from /proc/net/ip_vs in one read
+// (useProcTable). A service neither table can answer for, because it was
+// added meanwhile or has what they cannot show, falls back to its own dump.
+func (l *serviceListing) useTables(tunnels bool) {
+	if len(l.services) == 0 {
+		return
+	}
+	l.tunnels = tunnels
+	if l.r.OpenSockopt != nil {
+		if t, err := l.r.OpenSockopt(); err == nil {
+			l.legacy = t
+		}
+	}
+	for i := range l.services {
+		if l.legacy == nil || l.services[i].Family != ipvs.INET {
+			l.useProcTable()
+			return
+		}
+	}
+}
+
+// close releases what useTables opened.
+func (l *serviceListing) close() { l.legacy.Close() }
+
+// useProcTable reads every service's destinations from /proc/net/ip_vs in
+// one read. When that cannot be done the table stays empty.
 //
 // /proc does not say a firewall-mark service's family, so a mark that an
 // IPv4 and an IPv6 service share is left to the dumps. The table notices a
@@ -181,8 +210,8 @@ func retryInterrupted[T any](read func() (T, error)) (T, error) {
 // two: the kernel resumes its walk by position in a table that all
 // namespaces share, so even a namespace being torn down elsewhere can make
 // it skip a service (TestProcTableSharedMarkUsesDumps).
-func (l *serviceListing) useProcTable(tunnels bool) {
-	if l.r.OpenTable == nil || len(l.services) == 0 {
+func (l *serviceListing) useProcTable() {
+	if l.r.OpenTable == nil {
 		return
 	}
 	f, err := l.r.OpenTable()
@@ -203,7 +232,7 @@ func (l *serviceListing) useProcTable(tunnels bool) {
 			families[mark] = l.services[i].Family
 		}
 	}
-	l.table, l.tunnels = t, tunnels
+	l.table = t
 }
 
 // all yields each service in turn with its destinations, both valid
@@ -225,10 +254,14 @@ func (l *serviceListing) all() iter.Seq2[*render.Service, error] {
 	}
 }
 
-// fill sets the destinations of s, from the table if it has them all,
-// else from a dump.
+// fill sets the destinations of s, from a table that has them all, else
+// from a dump.
 func (l *serviceListing) fill(s *render.Service) error {
-	if d, ok := l.table.AppendDestinations(l.dests[:0], s.ServiceKey); ok && !(l.tunnels && hasTunnel(d)) {
+	d, ok := l.legacy.AppendDestinations(l.dests[:0], s.ServiceKey)
+	if !ok {
+		d, ok = l.table.AppendDestinations(l.dests[:0], s.ServiceKey)
+	}
+	if ok && !(l.tunnels && hasTunnel(d)) {
 		s.Destinations, l.dests = d, d
 	} else {
 		d, err := retryInterrupted(func() ([]ipvs.DestinationEntry, error) { return l.r.Backend.Destinations(s.ServiceKey) })

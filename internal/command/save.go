@@ -17,9 +17,10 @@ func (r *Runner) save(c *rule.Command) Outcome {
 		fmt.Fprintln(r.Stderr, err)
 		return listFailed
 	}
-	// /proc has what a save line shows of a destination, except the tunnel
-	// settings.
-	l.useProcTable(true)
+	defer l.close()
+	// The tables have what a save line shows of a destination, except the
+	// tunnel settings.
+	l.useTables(true)
 	addrPort := r.saveAddrPort(c.List.Numeric)
 	var text []byte // one line at a time
 	for s, err := range l.all() {

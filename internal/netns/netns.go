@@ -61,27 +61,32 @@ func (ns *Namespace) Name() string { return ns.name }
 // Close closes the namespace file.
 func (ns *Namespace) Close() error { return ns.f.Close() }
 
-// OpenProcNet opens /proc/net/<file> as the namespace sees it. The file is
-// opened by a thread that joins the namespace and then ends, so no other
-// code of the process ever runs in the namespace; the open file keeps
-// showing the namespace it was opened in.
+// OpenProcNet opens /proc/net/<file> as the namespace sees it (see Do);
+// the open file keeps showing the namespace it was opened in.
 func (ns *Namespace) OpenProcNet(file string) (*os.File, error) {
-	type result struct {
-		f   *os.File
-		err error
-	}
-	done := make(chan result, 1)
+	var f *os.File
+	err := ns.Do(func() (err error) {
+		f, err = os.Open(filepath.Join("/proc/thread-self/net", file))
+		return err
+	})
+	return f, err
+}
+
+// Do calls fn on a thread that joins the namespace and then ends, so no
+// other code of the process ever runs in the namespace. What fn opens
+// there (a file under /proc/thread-self/net, a socket) stays in the
+// namespace after the thread is gone.
+func (ns *Namespace) Do(fn func() error) error {
+	done := make(chan error, 1)
 	go func() {
 		// Never unlocked: the thread ends with the goroutine instead of
 		// going back to the scheduler in the wrong namespace.
 		runtime.LockOSThread()
 		if err := unix.Setns(ns.FD(), unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("entering network namespace %q: %w", ns.name, err)}
+			done <- fmt.Errorf("entering network namespace %q: %w", ns.name, err)
 			return
 		}
-		f, err := os.Open(filepath.Join("/proc/thread-self/net", file))
-		done <- result{f, err}
+		done <- fn()
 	}()
-	r := <-done
-	return r.f, r.err
+	return <-done
 }

@@ -145,9 +145,10 @@ func TestNetnsListings(t *testing.T) {
 	}
 }
 
-// TestNetnsProcTables: the listings that read /proc/net/ip_vs (-Ln, -Sn)
-// and /proc/net/ip_vs_conn (-Lnc) read the named namespace's files, not
-// the caller's, although the process itself lives in the caller's. Both
+// TestNetnsProcTables: the listings that read destinations through the
+// socket-option interface or /proc/net/ip_vs (-Ln, -Sn), and
+// /proc/net/ip_vs_conn (-Lnc), read the named namespace's, not the
+// caller's, although the process itself lives in the caller's. Both
 // namespaces have the same service with different servers, and different
 // connections.
 func TestNetnsProcTables(t *testing.T) {

@@ -44,7 +44,7 @@ func newJSONEnv(t *testing.T, setup string) *jsonEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	r, stdout, stderr := runner(t, &counting{Kernel: command.Kernel{Client: c}}, ns, true)
+	r, stdout, stderr := runner(t, &counting{Kernel: command.Kernel{Client: c}}, ns, viaTables)
 	r.OpenConnections = func() (io.ReadCloser, error) {
 		var f *os.File
 		err := ns.Do(func() (err error) {

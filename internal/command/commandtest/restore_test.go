@@ -29,7 +29,7 @@ func newRunnerIn(t *testing.T, setup string) (*command.Runner, *bytes.Buffer, *b
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	r, stdout, stderr := runner(t, &counting{Kernel: command.Kernel{Client: c}}, ns, true)
+	r, stdout, stderr := runner(t, &counting{Kernel: command.Kernel{Client: c}}, ns, viaTables)
 	if setup != "" {
 		if st := r.Restore(strings.NewReader(setup)); st != 0 || stderr.Len() != 0 {
 			t.Fatalf("setup: status %d, stderr %q", st, stderr)

@@ -4,7 +4,7 @@
 //	ipvsbench -ours PATH [-ours-restore PATH] [-ref PATH] [-ref-restore PATH]
 //	          [-sizes 1000x10:3,10000x10:3,10000x1:3,50000x2:3,100000x1:3,1000x100:3] [-full-runs 1]
 //	          [-ops restore,list,save,stats,clear,restore-full,converge-full,conns] [-conns 100000] [-dir DIR]
-//	ipvsbench floor [-job restore|list|dumps|conns] -size SIZE
+//	ipvsbench floor [-job restore|list|proc|dumps|conns] -size SIZE
 //
 // For each size it writes a deterministic rule file, then for each
 // operation runs the reference, ours (and, for restore, -Ln, -Sn and -Lnc, the floor program)
@@ -17,8 +17,10 @@
 // "ipvsbench floor" is the floor program (bench.Floor): with -job restore
 // it sends the rule set of SIZE, encoded straight from the generator,
 // with Client.Batch into its own namespace; with -job list it reads what
-// a listing needs from the kernel, the service dump and /proc/net/ip_vs;
-// with -job conns it reads /proc/net/ip_vs_conn.
+// a listing needs from the kernel, the service dump and each service's
+// destinations through the socket-option interface (-job proc and -job
+// dumps: the other ways, /proc/net/ip_vs or a dump per service); with -job
+// conns it reads /proc/net/ip_vs_conn.
 package main
 
 import (
@@ -56,7 +58,7 @@ func main() {
 // floorMain is "ipvsbench floor -size SIZE".
 func floorMain(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
-	job := fs.String("job", bench.FloorRestore, "the floor's job: restore (send the rule set), list (dump the services, read /proc/net/ip_vs), dumps (dump the services, then each one's destinations) or conns (read /proc/net/ip_vs_conn)")
+	job := fs.String("job", bench.FloorRestore, "the floor's job: restore (send the rule set), list (dump the services, then read each one's destinations through the socket-option interface), proc (dump the services, read /proc/net/ip_vs), dumps (dump the services, then each one's destinations) or conns (read /proc/net/ip_vs_conn)")
 	sizeText := fs.String("size", "", "rule-set size, such as 10000x10")
 	if err := fs.Parse(args); err != nil {
 		return err
