@@ -4,7 +4,8 @@
 // only what a plain listing shows of a destination (address, port,
 // forwarding method, weight, active and inactive connections), so callers
 // take everything else from the netlink service dump and join the two by
-// service key.
+// service key. Listings read it only when the table has services that the
+// socket-option interface (package sockopt) does not list: IPv6 ones.
 //
 // The format is written by ip_vs_info_seq_show in the kernel's
 // net/netfilter/ipvs/ip_vs_ctl.c:
