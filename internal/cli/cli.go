@@ -177,14 +177,16 @@ func (r *runner) Close() {
 // openSockopt opens IPVS's socket-option interface in ns, or in the
 // process's own namespace if ns is nil.
 func openSockopt(ns *netns.Namespace) (*sockopt.Table, error) {
-	fd, err := -1, error(nil)
-	if ns == nil {
+	var fd int
+	open := func() (err error) {
 		fd, err = sockopt.Socket()
+		return err
+	}
+	var err error
+	if ns == nil {
+		err = open()
 	} else {
-		err = ns.Do(func() (err error) {
-			fd, err = sockopt.Socket()
-			return err
-		})
+		err = ns.Do(open)
 	}
 	if err != nil {
 		return nil, err

@@ -106,7 +106,7 @@ type serviceListing struct {
 	// tunnels is set when the listing shows tunnel settings, which neither
 	// table has: a service with a tunnelling destination is then dumped.
 	tunnels bool
-	dests   []ipvs.DestinationEntry // reused for every service read from /proc
+	dests   []ipvs.DestinationEntry // reused for every service read from a table
 	sorter  render.DestinationSorter
 }
 
@@ -190,12 +190,19 @@ func (l *serviceListing) useTables(tunnels bool) {
 			l.legacy = t
 		}
 	}
-	for i := range l.services {
-		if l.legacy == nil || l.services[i].Family != ipvs.INET {
-			l.useProcTable()
-			return
+	if l.legacy == nil || !onlyIPv4(l.services) {
+		l.useProcTable()
+	}
+}
+
+// onlyIPv4 reports whether every one of services is an IPv4 service.
+func onlyIPv4(services []ipvs.ServiceEntry) bool {
+	for i := range services {
+		if services[i].Family != ipvs.INET {
+			return false
 		}
 	}
+	return true
 }
 
 // close releases what useTables opened.
