@@ -132,11 +132,7 @@ func sockoptListing(c *ipvs.Client) error {
 	if err != nil {
 		return err
 	}
-	fd, err := sockopt.Socket()
-	if err != nil {
-		return err
-	}
-	t, err := sockopt.Open(fd)
+	t, err := sockopt.Open(nil)
 	if err != nil {
 		return err
 	}

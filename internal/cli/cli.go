@@ -147,14 +147,14 @@ func connect(env Env, prog, netnsName string) (*runner, int) {
 		Names:          names.System(),
 		PosixlyCorrect: isSet(env, "POSIXLY_CORRECT") || isSet(env, "POSIX_ME_HARDER"),
 		OpenTable:      func() (io.ReadCloser, error) { return os.Open(proctable.File) },
-		OpenSockopt:    func() (*sockopt.Table, error) { return openSockopt(nil) },
+		OpenSockopt:    func() (*sockopt.Table, error) { return sockopt.Open(nil) },
 	}, client: c, ns: ns}
 	if ns != nil {
 		// /proc/net shows the namespace of the thread that opens the
 		// file, so the namespace's own files are opened from inside it.
 		r.OpenTable = func() (io.ReadCloser, error) { return ns.OpenProcNet(filepath.Base(proctable.File)) }
 		r.OpenConnections = func() (io.ReadCloser, error) { return ns.OpenProcNet(filepath.Base(connections.ProcFile)) }
-		r.OpenSockopt = func() (*sockopt.Table, error) { return openSockopt(ns) }
+		r.OpenSockopt = func() (*sockopt.Table, error) { return sockopt.Open(ns.Do) }
 	}
 	return r, 0
 }
@@ -172,26 +172,6 @@ func (r *runner) Close() {
 	if r.ns != nil {
 		r.ns.Close()
 	}
-}
-
-// openSockopt opens IPVS's socket-option interface in ns, or in the
-// process's own namespace if ns is nil.
-func openSockopt(ns *netns.Namespace) (*sockopt.Table, error) {
-	var fd int
-	open := func() (err error) {
-		fd, err = sockopt.Socket()
-		return err
-	}
-	var err error
-	if ns == nil {
-		err = open()
-	} else {
-		err = ns.Do(open)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return sockopt.Open(fd)
 }
 
 // dial connects and reads the kernel's IPVS information.

@@ -88,14 +88,24 @@ type Table struct {
 	buf   []byte // the last request and its answer, reused
 }
 
-// Open reads the number of destinations of every IPv4 service from the
-// kernel through socket, a raw socket in the namespace whose table is
-// meant (see Socket); the Table owns it from then on, even on error.
-func Open(socket int) (*Table, error) {
-	t := &Table{fd: socket}
+// Open opens a raw socket and reads through it the number of destinations
+// of every IPv4 service. The socket is opened by in, if not nil, which
+// calls the function it is given where the table is meant (as
+// netns.Namespace.Do does in another network namespace); else in the
+// calling thread's namespace.
+func Open(in func(func() error) error) (*Table, error) {
 	if unsafe.Alignof(uint64(0)) != 8 || unsafe.Sizeof(uintptr(0)) != 8 {
-		t.Close()
 		return nil, ErrUnsupported
+	}
+	if in == nil {
+		in = func(fn func() error) error { return fn() }
+	}
+	t := &Table{fd: -1}
+	if err := in(func() (err error) {
+		t.fd, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("opening a raw socket: %w", err)
 	}
 	var info [infoLen]byte
 	if err := t.get(getInfo, info[:]); err != nil {
@@ -124,16 +134,6 @@ func Open(socket int) (*Table, error) {
 		t.dests[k] = binary.NativeEndian.Uint32(e[svcNumDests:])
 	}
 	return t, nil
-}
-
-// Socket opens the kind of socket Open needs, in the calling thread's
-// network namespace.
-func Socket() (int, error) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
-	if err != nil {
-		return -1, fmt.Errorf("opening a raw socket: %w", err)
-	}
-	return fd, nil
 }
 
 // Close closes the table's socket.

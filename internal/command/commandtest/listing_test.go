@@ -70,16 +70,7 @@ func runner(t *testing.T, c *counting, ns *vmtest.NetNS, via int) (*command.Runn
 }
 
 // openSockopt opens the socket-option interface in ns.
-func openSockopt(ns *vmtest.NetNS) (*sockopt.Table, error) {
-	var fd int
-	if err := ns.Do(func() (err error) {
-		fd, err = sockopt.Socket()
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	return sockopt.Open(fd)
-}
+func openSockopt(ns *vmtest.NetNS) (*sockopt.Table, error) { return sockopt.Open(ns.Do) }
 
 // randomTable fills the namespace with n random services, each with up to
 // maxDests destinations, covering what a listing shows: families, fwmarks
