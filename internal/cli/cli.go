@@ -138,7 +138,7 @@ func connect(env Env, prog, netnsName string) (*runner, int) {
 		fmt.Fprintf(env.Stderr, "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version %s\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n", v)
 	}
 	r := &runner{Runner: command.Runner{
-		Backend:        command.Kernel{Client: c},
+		Backend:        command.NewKernel(c),
 		Info:           info,
 		Stdin:          env.Stdin,
 		Stdout:         env.Stdout,

@@ -29,8 +29,24 @@ type Backend interface {
 }
 
 // Kernel is the Backend of the kernel's IPVS table, reached through an
-// ipvs.Client: each change goes to it as the request that makes it.
-type Kernel struct{ *ipvs.Client }
+// ipvs.Client: each change goes to it as the request that makes it. The
+// Kernel made by NewKernel builds every batch's requests in the same
+// memory; a Kernel with only a Client gives each batch its own.
+type Kernel struct {
+	*ipvs.Client
+	batch *kernelBatch
+}
+
+// kernelBatch is the memory Kernel.Changes builds a batch's requests in,
+// reused by the next batch once the Client has sent them.
+type kernelBatch struct {
+	enc  ipvs.Encoder
+	reqs []ipvs.Request
+}
+
+// NewKernel returns the Kernel of c, which reuses its memory from one
+// batch of changes to the next (a restore's).
+func NewKernel(c *ipvs.Client) Kernel { return Kernel{Client: c, batch: new(kernelBatch)} }
 
 var _ Backend = Kernel{}
 
@@ -45,25 +61,36 @@ func (k Kernel) Change(c *rule.Command) error {
 
 // Changes sends the requests for cs in batches (see ipvs.Client.Batch).
 func (k Kernel) Changes(cs []rule.Command) []error {
-	reqs := make([]ipvs.Request, len(cs))
-	var enc ipvs.Encoder
-	var bad map[int]error // commands that are not changes: not sent
+	kb := k.batch
+	if kb == nil {
+		kb = new(kernelBatch)
+	}
+	reqs, bad := kb.requests(cs)
+	errs := k.Client.Batch(reqs) // a zero Request fails on its own
+	kb.enc.Reset()               // Batch has copied the requests
+	for i, err := range bad {
+		errs[i] = err
+	}
+	return errs
+}
+
+// requests builds the requests for cs, in memory that the next call
+// reuses (after kb.enc.Reset). Commands that are not changes get a zero
+// Request and an error in bad.
+func (kb *kernelBatch) requests(cs []rule.Command) (reqs []ipvs.Request, bad map[int]error) {
+	reqs = kb.reqs[:0]
 	for i := range cs {
-		req, err := request(&enc, &cs[i])
+		req, err := request(&kb.enc, &cs[i])
 		if err != nil {
 			if bad == nil {
 				bad = map[int]error{}
 			}
 			bad[i] = err
-			continue
 		}
-		reqs[i] = req
+		reqs = append(reqs, req)
 	}
-	errs := k.Client.Batch(reqs) // a zero Request fails on its own
-	for i, err := range bad {
-		errs[i] = err
-	}
-	return errs
+	kb.reqs = reqs
+	return reqs, bad
 }
 
 // request is the kernel request that carries out c, built by enc.

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 	"golang.org/x/sys/unix"
 )
@@ -22,13 +21,17 @@ func (discard) Changes(cs []rule.Command) []error { return make([]error, len(cs)
 // encodeDiscard is a Backend that builds each change's request as Kernel
 // does, then drops it: what is left of a restore is all its user-space
 // work but the sending.
-type encodeDiscard struct{ Backend }
+type encodeDiscard struct {
+	Backend
+	batch kernelBatch
+}
 
-func (encodeDiscard) Changes(cs []rule.Command) []error {
+func (e *encodeDiscard) Changes(cs []rule.Command) []error {
 	errs := make([]error, len(cs))
-	var enc ipvs.Encoder
-	for i := range cs {
-		_, errs[i] = request(&enc, &cs[i])
+	_, bad := e.batch.requests(cs)
+	e.batch.enc.Reset()
+	for i, err := range bad {
+		errs[i] = err
 	}
 	return errs
 }
@@ -75,7 +78,7 @@ func BenchmarkRestoreRequests(b *testing.B) {
 	for _, shape := range []struct{ services, servers int }{{10000, 1}, {1000, 10}} {
 		b.Run(fmt.Sprintf("%dx%d", shape.services, shape.servers), func(b *testing.B) {
 			input, lines := saveFile(shape.services, shape.servers)
-			benchmarkRestore(b, encodeDiscard{}, input, lines)
+			benchmarkRestore(b, new(encodeDiscard), input, lines)
 		})
 	}
 }

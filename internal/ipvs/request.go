@@ -20,7 +20,10 @@ type Request struct {
 // requests (a restore's batches) costs an allocation per block instead of
 // one per request. The Encoder never writes over a Request it returned.
 // The zero Encoder is ready to use.
-type Encoder struct{ block []byte }
+type Encoder struct {
+	block []byte
+	built int // bytes of attributes built since the last Reset
+}
 
 const (
 	// firstBlock is the size of an Encoder's first block: room for a
@@ -51,7 +54,21 @@ func (e *Encoder) request(op string, cmd uint8, attrs []byte) Request {
 	if len(attrs) <= cap(e.block)-len(e.block) {
 		e.block = e.block[:len(e.block)+len(attrs)]
 	}
+	e.built += len(attrs)
 	return Request{op: op, cmd: cmd, attrs: attrs[:len(attrs):len(attrs)]}
+}
+
+// Reset lets the Encoder build its next requests in the memory of the
+// ones it has built, which must not be used after it (Client.Do and
+// Client.Batch copy what they send, so a request may be reset once they
+// have returned). The Encoder keeps one block with room for as much as
+// was built since the last Reset, so that building as much again
+// allocates nothing: a restore's batches, one after the other.
+func (e *Encoder) Reset() {
+	if need := e.built + firstBlock; cap(e.block) < need {
+		e.block = make([]byte, 0, need+need/8)
+	}
+	e.block, e.built = e.block[:0], 0
 }
 
 // service is a request with one SERVICE nest holding s.

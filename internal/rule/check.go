@@ -179,7 +179,8 @@ func (p *parser) tunnelCheck() error {
 
 // command sets *c to the Command of the parse state.
 func (p *parser) command(c *Command) {
-	*c = Command{Kind: p.cmd, List: p.list}
+	*c = Command{} // zeroed in place: a composite literal would be built aside and copied
+	c.Kind, c.List = p.cmd, p.list
 	if p.has(optService) {
 		c.HasService = true
 		s := &c.Service

@@ -14,7 +14,11 @@ const maxToken = 4096
 // progToken is the token restore drops wherever it appears.
 const progToken = "ipvsadm"
 
-func isRestoreSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// restoreSpace has the bits of the bytes that separate tokens: blank, tab,
+// LF and CR.
+const restoreSpace uint64 = 1<<' ' | 1<<'\t' | 1<<'\n' | 1<<'\r'
+
+func isRestoreSpace(c byte) bool { return c <= ' ' && restoreSpace>>c&1 != 0 }
 
 // Tokenize splits one line of restore input as the
 // original's config_stream_read does: tokens are separated by blanks,
@@ -64,11 +68,11 @@ type Reader struct {
 	end  bool
 	line int // number of the input line last read
 
-	// The line being read: its tokens' bytes one after the other and
-	// where each ends; reused line after line.
-	text []byte
-	ends []int
-	toks []string // the slice Next returns
+	// The line being read, when it is read a window at a time: its
+	// tokens' bytes one after the other; reused line after line.
+	text  []byte
+	spans []span   // where the line's tokens are in its text
+	toks  []string // the slice Next returns
 
 	block strings.Builder // the text of the tokens handed out (see tokens)
 }
@@ -127,12 +131,19 @@ const (
 	atTail
 )
 
+// span is where a token is in a line's text.
+type span struct{ start, end int }
+
 // readLine is one call of config_stream_read: a (possibly empty) token
-// list, or io.EOF where the original returns NULL. It scans the buffered
-// input a window at a time (FuzzReader holds it to a transcription that
+// list, or io.EOF where the original returns NULL. It takes a line that is
+// buffered whole at once (wholeLine) and otherwise scans the buffered
+// input a window at a time (FuzzReader holds both to a transcription that
 // reads a byte at a time).
 func (r *Reader) readLine() ([]string, error) {
-	r.text, r.ends = r.text[:0], r.ends[:0]
+	if toks, ok := r.wholeLine(); ok {
+		return toks, nil
+	}
+	r.text, r.spans = r.text[:0], r.spans[:0]
 	st := atCall
 	tokStart := 0   // where the token being read starts in r.text
 	tokNUL := false // whether it has a NUL byte
@@ -148,10 +159,10 @@ func (r *Reader) readLine() ([]string, error) {
 			case inToken, atTail:
 				r.endToken(tokStart, tokNUL)
 			}
-			if len(r.ends) == 0 {
+			if len(r.spans) == 0 {
 				return nil, io.EOF // EOF before the first conversion
 			}
-			return r.tokens(), nil
+			return r.tokens(r.text), nil
 		}
 		i, eol := 0, false
 		for i < len(w) && !eol {
@@ -196,9 +207,50 @@ func (r *Reader) readLine() ([]string, error) {
 		}
 		r.r.Discard(i) // never fails: i bytes are buffered
 		if eol {
-			return r.tokens(), nil
+			return r.tokens(r.text), nil
 		}
 	}
+}
+
+// wholeLine reads the next line at once if the buffer holds all of it, up
+// to its newline, and it is shorter than a full token, as almost every
+// line is: its tokens are then its runs of bytes other than white space,
+// each cut at its first NUL, "ipvsadm" dropped. Otherwise it reads nothing
+// and returns false. It never reads more input: a second read after the
+// end of the input would wait for more on a terminal.
+func (r *Reader) wholeLine() ([]string, bool) {
+	w, _ := r.r.Peek(min(r.r.Buffered(), maxToken)) // never fails: the bytes are buffered
+	r.spans = r.spans[:0]
+	start, end := -1, -1 // the token being scanned, and where a NUL cuts it (-1: none)
+	for i, c := range w {
+		if !isRestoreSpace(c) {
+			switch {
+			case start < 0:
+				start, end = i, -1
+				if c == 0 {
+					end = i
+				}
+			case c == 0 && end < 0:
+				end = i
+			}
+			continue
+		}
+		if start >= 0 {
+			if end < 0 {
+				end = i
+			}
+			if string(w[start:end]) != progToken {
+				r.spans = append(r.spans, span{start, end})
+			}
+			start = -1
+		}
+		if c == '\n' {
+			toks := r.tokens(w[:i])
+			r.r.Discard(i + 1) // never fails: the bytes are buffered
+			return toks, true
+		}
+	}
+	return nil, false
 }
 
 // window returns the buffered input, reading more if none is buffered, or
@@ -225,25 +277,23 @@ func (r *Reader) endToken(start int, nul bool) {
 		return
 	}
 	r.text = r.text[:start+len(t)]
-	r.ends = append(r.ends, len(r.text))
+	r.spans = append(r.spans, span{start, len(r.text)})
 }
 
-// tokens returns the line's tokens as strings. They are substrings of a
-// block of text that many lines share, so that a line costs no allocation
-// of its own.
-func (r *Reader) tokens() []string {
-	if r.block.Cap()-r.block.Len() < len(r.text) {
+// tokens returns the tokens at r.spans in line as strings. They are
+// substrings of a block of text that many lines share, so that a line
+// costs no allocation of its own.
+func (r *Reader) tokens(line []byte) []string {
+	if r.block.Cap()-r.block.Len() < len(line) {
 		r.block = strings.Builder{} // the strings handed out keep the old block
-		r.block.Grow(max(textBlock, len(r.text)))
+		r.block.Grow(max(textBlock, len(line)))
 	}
 	off := r.block.Len()
-	r.block.Write(r.text)
+	r.block.Write(line)
 	text := r.block.String()[off:] // no copy: Builder never changes what it has written
 	r.toks = r.toks[:0]
-	start := 0
-	for _, end := range r.ends {
-		r.toks = append(r.toks, text[start:end])
-		start = end
+	for _, s := range r.spans {
+		r.toks = append(r.toks, text[s.start:s.end])
 	}
 	return r.toks
 }

@@ -134,7 +134,7 @@ func (s *scanner) badOption() string {
 // 1.19 loops forever (findNextArg never gives up); we keep the text.
 func (s *scanner) expand(v string) string {
 	const marker = "!#:+"
-	if strings.IndexByte(v, '!') < 0 || !strings.Contains(v, marker) {
+	if indexByte(v, '!') < 0 || !strings.Contains(v, marker) {
 		return v
 	}
 	var b strings.Builder
