@@ -358,3 +358,48 @@ func TestEncoderSharesBlocks(t *testing.T) {
 		t.Errorf("1000 requests from one Encoder took %v allocations", allocs)
 	}
 }
+
+// TestEncoderReset: after Reset an Encoder builds the same requests again
+// in the memory of the earlier ones, without allocating, a name too long
+// for a block included; a batch larger than the last grows the block once.
+func TestEncoderReset(t *testing.T) {
+	key := ServiceKey{Family: INET, Protocol: TCP, Addr: netip.MustParseAddr("192.0.2.1"), Port: 80}
+	long := strings.Repeat("s", 300)
+	build := func(enc *Encoder, n int) []Request {
+		var reqs []Request
+		for i := range n {
+			s := Service{ServiceKey: key, Scheduler: "wlc", Netmask: 0xffffffff}
+			if i == 7 {
+				s.Scheduler = long
+			}
+			d := Destination{Addr: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), Port: 80, Weight: uint32(i)}
+			reqs = append(reqs, enc.NewService(s), enc.NewDestination(key, d))
+		}
+		return reqs
+	}
+	var fresh, reused Encoder
+	for _, n := range []int{1000, 1000, 10, 3000, 3000} {
+		want := build(&fresh, n)
+		got := build(&reused, n)
+		for i := range want {
+			if got[i].op != want[i].op || !bytes.Equal(got[i].attrs, want[i].attrs) {
+				t.Fatalf("batch of %d, request %d after Reset: % x, want % x", n, i, got[i].attrs, want[i].attrs)
+			}
+		}
+		reused.Reset()
+	}
+
+	reqs := make([]Request, 0, 6000)
+	allocs := testing.AllocsPerRun(10, func() {
+		reqs = reqs[:0]
+		for i := range 3000 {
+			s := Service{ServiceKey: key, Scheduler: "wlc", Netmask: 0xffffffff}
+			d := Destination{Addr: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), Port: 80, Weight: 1}
+			reqs = append(reqs, reused.NewService(s), reused.NewDestination(key, d))
+		}
+		reused.Reset()
+	})
+	if allocs != 0 {
+		t.Errorf("a batch as large as the last one took %v allocations after Reset", allocs)
+	}
+}
