@@ -12,7 +12,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 TEST_TIMEOUT ?= 75m
 
-.PHONY: all build deps test demo install clean bench bench-go fuzz deb rpm
+.PHONY: all build deps test demo install clean bench bench-go pgo fuzz deb rpm
 
 all: build
 
@@ -89,6 +89,16 @@ bench: deps build
 # Go micro-benchmarks, with allocations.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/ipvs/ ./internal/rule/ ./internal/render/ ./internal/connections/ ./internal/command/ ./internal/proctable/
+
+# The profile go build optimises the binary with (profile-guided
+# optimisation: cmd/ipvsadm/default.pgo, used by every build): a CPU profile
+# of the Go benchmarks of restore, the listings and -Lc. Remake it after
+# changing their code.
+pgo:
+	mkdir -p build/pgo
+	$(GO) test -run '^$$' -bench 'RestoreRequests|Listing' -benchtime 2s -cpuprofile build/pgo/command.prof -o build/pgo/command.test ./internal/command/
+	$(GO) test -run '^$$' -bench 'Connections' -benchtime 2s -cpuprofile build/pgo/connections.prof -o build/pgo/connections.test ./internal/connections/
+	$(GO) tool pprof -proto build/pgo/command.prof build/pgo/connections.prof > cmd/ipvsadm/default.pgo
 
 # The binary and its two links, the bash completion (one file, registering
 # all three names; the two links let bash-completion load it on demand for
