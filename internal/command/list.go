@@ -187,6 +187,7 @@ func (l *serviceListing) useTables(tunnels bool) {
 	l.tunnels = tunnels
 	if l.r.OpenSockopt != nil {
 		if t, err := l.r.OpenSockopt(); err == nil {
+			t.ReadAll() // in the kernel's order, whatever the listing's
 			l.legacy = t
 		}
 	}

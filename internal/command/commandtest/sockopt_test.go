@@ -18,7 +18,8 @@ import (
 // (every field it has: all but the tunnel settings and the statistics),
 // and declines, rather than answering short, for every service it cannot
 // answer for in full: the IPv6 ones, and IPv4 ones with a destination of
-// the other family (which the kernel leaves out of its answer).
+// the other family (which the kernel leaves out of its answer); both when
+// each service is asked for in turn and after ReadAll.
 func TestSockoptEqualsDumps(t *testing.T) {
 	ns := vmtest.NewNetNS(t)
 	c, err := ipvs.Dial(&ipvs.Config{NetNS: ns.FD()})
@@ -27,11 +28,30 @@ func TestSockoptEqualsDumps(t *testing.T) {
 	}
 	defer c.Close()
 	randomTable(t, c, rand.New(rand.NewPCG(300, 11)), 300, 6)
+	for _, readAll := range []bool{false, true} {
+		t.Run(readAllName(readAll), func(t *testing.T) { checkSockoptEqualsDumps(t, c, ns, readAll) })
+	}
+}
+
+// readAllName names a subtest by whether the table was read with ReadAll.
+func readAllName(readAll bool) string {
+	if readAll {
+		return "ReadAll"
+	}
+	return "one by one"
+}
+
+// checkSockoptEqualsDumps is TestSockoptEqualsDumps with one way of
+// reading the table.
+func checkSockoptEqualsDumps(t *testing.T, c *ipvs.Client, ns *vmtest.NetNS, readAll bool) {
 	table, err := openSockopt(ns)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer table.Close()
+	if readAll {
+		table.ReadAll()
+	}
 	services, err := c.Services()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +94,9 @@ func TestSockoptEqualsDumps(t *testing.T) {
 
 // TestSockoptNoticesChanges proves that a service whose destinations were
 // added or deleted after the table was opened, or that is gone, is declined
-// rather than answered from the wrong count.
+// rather than answered from the wrong count, whether it is asked for
+// afterwards or read by ReadAll afterwards; and that after ReadAll the
+// answers are ReadAll's, whatever changes later.
 func TestSockoptNoticesChanges(t *testing.T) {
 	ns := vmtest.NewNetNS(t)
 	c, err := ipvs.Dial(&ipvs.Config{NetNS: ns.FD()})
@@ -120,16 +142,45 @@ func TestSockoptNoticesChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		readAll, err := openSockopt(ns)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := c.Do(change.req); err != nil {
 			t.Fatal(err)
 		}
+		readAll.ReadAll()
 		if d, ok := table.AppendDestinations(nil, key); ok {
 			t.Errorf("%s after the table was read: answered %v", change.name, d)
 		}
+		if d, ok := readAll.AppendDestinations(nil, key); ok {
+			t.Errorf("%s after the table was read, before ReadAll: answered %v", change.name, d)
+		}
 		table.Close()
+		readAll.Close()
 		if change.name != "the service deleted" && !answers() {
 			t.Errorf("%s: a table read afterwards does not answer", change.name)
 		}
+	}
+
+	// ReadAll's answers stand: the service gone, its socket closed.
+	if err := c.Do(ipvs.NewServiceRequest(ipvs.Service{ServiceKey: key, Scheduler: "rr", Netmask: 0xffffffff})); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ipvs.NewDestinationRequest(key, dest(9))); err != nil {
+		t.Fatal(err)
+	}
+	table, err := openSockopt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table.ReadAll()
+	if err := c.Do(ipvs.DeleteServiceRequest(key)); err != nil {
+		t.Fatal(err)
+	}
+	table.Close()
+	if d, ok := table.AppendDestinations(nil, key); !ok || len(d) != 1 || d[0].Addr != dest(9).Addr {
+		t.Errorf("after ReadAll, the service deleted and the socket closed: answered %v, %v; want the one destination read", d, ok)
 	}
 }
 
@@ -209,15 +260,6 @@ func TestSockoptCounters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := openSockopt(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer table.Close()
-	got, ok := table.AppendDestinations(nil, key)
-	if !ok {
-		t.Fatal("not answered")
-	}
 	var active, persistent uint32
 	for i := range want {
 		want[i].Stats = ipvs.Stats{}
@@ -227,7 +269,21 @@ func TestSockoptCounters(t *testing.T) {
 	if active == 0 || persistent == 0 {
 		t.Fatalf("the connections made no counts to compare: %+v", want)
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("\n got %+v\nwant %+v", got, want)
+	for _, readAll := range []bool{false, true} {
+		table, err := openSockopt(ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if readAll {
+			table.ReadAll()
+		}
+		got, ok := table.AppendDestinations(nil, key)
+		table.Close()
+		if !ok {
+			t.Fatalf("%s: not answered", readAllName(readAll))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", readAllName(readAll), got, want)
+		}
 	}
 }
