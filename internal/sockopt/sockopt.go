@@ -12,7 +12,8 @@
 // settings, and skips a destination whose family differs from its
 // service's, so callers take the services from the netlink dump and only
 // the destinations from here, and Table.AppendDestinations declines
-// whatever it cannot answer in full.
+// whatever it cannot answer in full. Table.ReadAll asks for every service
+// in the kernel's own order, in which its lookups stay in cache.
 package sockopt
 
 import (
