@@ -224,13 +224,10 @@ func (r *Reader) wholeLine() ([]string, bool) {
 	start, end := -1, -1 // the token being scanned, and where a NUL cuts it (-1: none)
 	for i, c := range w {
 		if !isRestoreSpace(c) {
-			switch {
-			case start < 0:
+			if start < 0 {
 				start, end = i, -1
-				if c == 0 {
-					end = i
-				}
-			case c == 0 && end < 0:
+			}
+			if c == 0 && end < 0 {
 				end = i
 			}
 			continue
