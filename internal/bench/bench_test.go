@@ -93,7 +93,9 @@ func TestReport(t *testing.T) {
 	}
 	var ms []Measurement
 	add := func(op, size, impl string, wall float64, rss int64) {
-		ms = append(ms, Measurement{Op: op, Size: size, Impl: impl, Wall: wall, MaxRSSKiB: rss})
+		// User and system time: a fixed share of the wall time, so
+		// that their growth shows in the report.
+		ms = append(ms, Measurement{Op: op, Size: size, Impl: impl, Wall: wall, User: wall / 4, Sys: wall / 2, MaxRSSKiB: rss})
 	}
 	add("restore", "1000x10", ImplReference, 4, 4000)
 	add("restore", "1000x10", ImplOurs, 0.2, 5000)
@@ -114,6 +116,7 @@ func TestReport(t *testing.T) {
 		"| 10000x10 | 1.14 PASS | 4.00 PASS | — | — | 2.00 (list) |",
 		"- restore at 10000x10: reference/ours ≥ 10: 16.00 PASS",
 		"- restore growth from 1000x10 to 10000x10 (10x the lines): ours 12.50x, floor 12.22x, ours ≤ floor: 1.02 **FAIL**",
+		"  - by CPU time (medians): user ours 0.05 → 0.62 s (12.5x), floor 0.04 → 0.55 s (12.2x); system ours 0.10 → 1.25 s (12.5x), floor 0.09 → 1.10 s (12.2x)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

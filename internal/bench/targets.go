@@ -104,7 +104,8 @@ func worstMemory(sum map[Key]Summary, size string) (float64, bool, string) {
 // for each size, against the smallest measured size with as many
 // destinations per service, ours' time ratio must be at most the floor's
 // (whatever the kernel's own cost adds per service as the table grows,
-// the floor pays too).
+// the floor pays too). Under each verdict it splits the growth into user
+// and system CPU time, which tells the parsing's share from the kernel's.
 func writeGrowth(b *strings.Builder, sum map[Key]Summary, sizes []SizeRuns) {
 	for _, sr := range sizes {
 		var small Size
@@ -117,17 +118,30 @@ func writeGrowth(b *strings.Builder, sum map[Key]Summary, sizes []SizeRuns) {
 		if small.Services == 0 {
 			continue
 		}
-		growth := func(impl string) (float64, bool) {
+		ends := func(impl string) (a, z Summary, ok bool) {
 			a, ok1 := sum[Key{"restore", small.String(), impl}]
 			z, ok2 := sum[Key{"restore", sr.Size.String(), impl}]
-			return z.Median / a.Median, ok1 && ok2 && a.Median > 0
+			return a, z, ok1 && ok2 && a.Median > 0
 		}
-		ours, ok1 := growth(ImplOurs)
-		floor, ok2 := growth(ImplFloor)
+		oursA, oursZ, ok1 := ends(ImplOurs)
+		floorA, floorZ, ok2 := ends(ImplFloor)
 		if !ok1 || !ok2 {
 			continue
 		}
+		ours, floor := oursZ.Median/oursA.Median, floorZ.Median/floorA.Median
 		fmt.Fprintf(b, "- restore growth from %s to %s (%.0fx the lines): ours %.2fx, floor %.2fx, ours ≤ floor: %s\n",
 			small, sr.Size, float64(sr.Size.Lines())/float64(small.Lines()), ours, floor, verdict(ours/floor, ours <= floor))
+		fmt.Fprintf(b, "  - by CPU time (medians): user ours %s, floor %s; system ours %s, floor %s\n",
+			cpuGrowth(oursA.User, oursZ.User), cpuGrowth(floorA.User, floorZ.User),
+			cpuGrowth(oursA.Sys, oursZ.Sys), cpuGrowth(floorA.Sys, floorZ.Sys))
 	}
+}
+
+// cpuGrowth words how a CPU time grew between two sizes: "0.12 → 1.30 s
+// (10.8x)".
+func cpuGrowth(from, to float64) string {
+	if from <= 0 {
+		return fmt.Sprintf("%.2f → %.2f s", from, to)
+	}
+	return fmt.Sprintf("%.2f → %.2f s (%.1fx)", from, to, to/from)
 }
