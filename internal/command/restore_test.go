@@ -2,11 +2,14 @@ package command
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ipvsadm-go/ipvsadm/internal/bench"
 	"github.com/ipvsadm-go/ipvsadm/internal/ipvs"
+	"github.com/ipvsadm-go/ipvsadm/internal/rule"
 )
 
 // serverLines is a restore input that adds a service and then tries a
@@ -191,5 +194,56 @@ func TestRestoreErrorsAcrossBatches(t *testing.T) {
 	}
 	if sent != line || len(k.batches) < 3 {
 		t.Errorf("batches of %v changes, want at least 3 holding the %d lines", k.batches, line)
+	}
+}
+
+// requestChecker is a Backend that builds each change's request as Kernel
+// does and compares it with the next of want.
+type requestChecker struct {
+	Backend
+	t     *testing.T
+	batch kernelBatch
+	want  []ipvs.Request
+	sent  int
+}
+
+func (c *requestChecker) Changes(cs []rule.Command) []error {
+	reqs, bad := c.batch.requests(cs)
+	for i, err := range bad {
+		c.t.Fatalf("change %d: %v", c.sent+i, err)
+	}
+	for i, req := range reqs {
+		if n := c.sent + i; n >= len(c.want) || !reflect.DeepEqual(req, c.want[n]) {
+			c.t.Fatalf("request %d differs from the floor's", n)
+		}
+	}
+	c.sent += len(reqs)
+	c.batch.enc.Reset()
+	return make([]error, len(cs))
+}
+
+// TestRestoreSendsTheFloorsRequests: a restore of the bench's rule file
+// builds, request for request, what the bench's floor program sends (the
+// same rules encoded straight from the generator), so the kernel's share
+// of the two is the same work and what ours adds is its own.
+func TestRestoreSendsTheFloorsRequests(t *testing.T) {
+	for _, s := range []string{"1000x1", "100x10"} {
+		size, err := bench.ParseSize(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules strings.Builder
+		if err := size.WriteRules(&rules); err != nil {
+			t.Fatal(err)
+		}
+		c := &requestChecker{t: t, want: size.Requests()}
+		var stderr strings.Builder
+		r := &Runner{Backend: c, Stderr: &stderr, Prog: "ipvsadm"}
+		if st := r.Restore(strings.NewReader(rules.String())); st != 0 || stderr.Len() != 0 {
+			t.Fatalf("%s: status %d, stderr %q", s, st, stderr.String())
+		}
+		if c.sent != len(c.want) {
+			t.Errorf("%s: %d requests built, the floor sends %d", s, c.sent, len(c.want))
+		}
 	}
 }
