@@ -261,7 +261,7 @@ func (c *conn) appendRow(b []byte, persistent bool, n render.Namer) []byte {
 	caddr, vaddr, daddr := c.addrs()
 	proto := protocol(c.proto)
 
-	b = appendLeft(b, c.proto, 3)
+	b = render.AppendLeft(b, c.proto, 3)
 	b = append(b, ' ')
 	start := len(b)
 	// "%02d:%02d" of minutes and seconds.
@@ -271,37 +271,25 @@ func (c *conn) appendRow(b []byte, persistent bool, n render.Namer) []byte {
 	}
 	b = strconv.AppendUint(b, uint64(minutes), 10)
 	b = append(b, ':', byte('0'+seconds/10), byte('0'+seconds%10))
-	b = pad(b, start, 6)
+	b = render.Pad(b, start, 6)
 	b = append(b, ' ')
-	b = appendLeft(b, c.state, 11)
-	b = append(b, ' ')
-	start = len(b)
-	b = pad(render.AppendAddrPort(b, caddr, c.cport, proto, n), start, 18)
+	b = render.AppendLeft(b, c.state, 11)
 	b = append(b, ' ')
 	start = len(b)
-	b = pad(render.AppendAddrPort(b, vaddr, c.vport, proto, n), start, 18)
+	b = render.Pad(render.AppendAddrPort(b, caddr, c.cport, proto, n), start, 18)
+	b = append(b, ' ')
+	start = len(b)
+	b = render.Pad(render.AppendAddrPort(b, vaddr, c.vport, proto, n), start, 18)
 	b = append(b, ' ')
 	if persistent && c.n == 11 {
 		start = len(b)
-		b = pad(render.AppendAddrPort(b, daddr, c.dport, proto, n), start, 16)
+		b = render.Pad(render.AppendAddrPort(b, daddr, c.dport, proto, n), start, 16)
 		b = append(b, ' ')
-		b = appendLeft(b, c.peName, 18)
+		b = render.AppendLeft(b, c.peName, 18)
 		b = append(b, ' ')
 		b = append(b, c.peData...)
 	} else {
 		b = render.AppendAddrPort(b, daddr, c.dport, proto, n)
 	}
 	return append(b, '\n')
-}
-
-func pad(b []byte, start, width int) []byte {
-	for len(b)-start < width {
-		b = append(b, ' ')
-	}
-	return b
-}
-
-func appendLeft(b, s []byte, width int) []byte {
-	start := len(b)
-	return pad(append(b, s...), start, width)
 }

@@ -2,7 +2,7 @@ package render
 
 import "strconv"
 
-// blanks is what pad and appendRightUint append padding from, in slices.
+// blanks is what Pad and appendRightUint append padding from, in slices.
 const blanks = "                                "
 
 // appendBlanks appends n blanks (none if n <= 0).
@@ -13,27 +13,28 @@ func appendBlanks(b []byte, n int) []byte {
 	return b
 }
 
-// pad appends blanks until b[start:] is width bytes long (printf "%-Ns").
-func pad(b []byte, start, width int) []byte {
+// Pad appends blanks until b[start:] is width bytes long (printf "%-Ns"):
+// the columns of every listing, the connection table's included.
+func Pad(b []byte, start, width int) []byte {
 	return appendBlanks(b, width-(len(b)-start))
 }
 
-// appendLeft is printf("%-*s", width, s).
-func appendLeft(b []byte, s string, width int) []byte {
+// AppendLeft is printf("%-*s", width, s), for s a string or bytes.
+func AppendLeft[S ~string | ~[]byte](b []byte, s S, width int) []byte {
 	start := len(b)
-	return pad(append(b, s...), start, width)
+	return Pad(append(b, s...), start, width)
 }
 
 // appendLeftUint is printf("%-*u", width, v).
 func appendLeftUint(b []byte, v uint64, width int) []byte {
 	start := len(b)
-	return pad(strconv.AppendUint(b, v, 10), start, width)
+	return Pad(strconv.AppendUint(b, v, 10), start, width)
 }
 
 // appendLeftInt is printf("%-*d", width, v).
 func appendLeftInt(b []byte, v int64, width int) []byte {
 	start := len(b)
-	return pad(strconv.AppendInt(b, v, 10), start, width)
+	return Pad(strconv.AppendInt(b, v, 10), start, width)
 }
 
 // appendRightUint is printf("%*llu", width, v).

@@ -11,8 +11,8 @@ func TestPadWidths(t *testing.T) {
 	for _, width := range []int{0, 1, 5, len(blanks) - 1, len(blanks), len(blanks) + 1, 3*len(blanks) + 7} {
 		for _, s := range []string{"", "x", "10.0.0.1:80", strings.Repeat("y", 40)} {
 			want := s + strings.Repeat(" ", max(0, width-len(s)))
-			if got := string(pad([]byte("> "+s), 2, width)); got != "> "+want {
-				t.Errorf("pad(%q, %d) = %q, want %q", s, width, got[2:], want)
+			if got := string(Pad([]byte("> "+s), 2, width)); got != "> "+want {
+				t.Errorf("Pad(%q, %d) = %q, want %q", s, width, got[2:], want)
 			}
 		}
 		want := strings.Repeat(" ", max(0, width-5)) + "12345"

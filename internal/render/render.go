@@ -187,7 +187,7 @@ func appendServiceName(b []byte, s *ipvs.Service, n Namer) []byte {
 		return b
 	}
 	start := len(b)
-	b = appendLeft(b, protocolName(s.Protocol), 4)
+	b = AppendLeft(b, protocolName(s.Protocol), 4)
 	b = append(b, ' ')
 	b = appendAddrPort(b, inFamily(fam, s.Addr), s.Port, s.Protocol, n)
 	if fam != ipvs.INET6 && len(b)-start > serviceNameLen {
@@ -228,7 +228,7 @@ func appendServiceLine(b []byte, se *ipvs.ServiceEntry, opts Options, n Namer) [
 	switch {
 	case opts.Stats, opts.Rate:
 		start := len(b)
-		b = pad(appendServiceName(b, s, n), start, 33)
+		b = Pad(appendServiceName(b, s, n), start, 33)
 		st := &se.Stats
 		cols := [5]uint64{st.Connections, st.PacketsIn, st.PacketsOut, st.BytesIn, st.BytesOut}
 		if !opts.Stats {
@@ -332,7 +332,7 @@ func appendServerLine(b []byte, de *ipvs.DestinationEntry, proto ipvs.Protocol, 
 	d := &de.Destination
 	b = append(b, "  -> "...)
 	start := len(b)
-	b = pad(appendServerName(b, d, proto, n), start, 28)
+	b = Pad(appendServerName(b, d, proto, n), start, 28)
 	switch {
 	case opts.Stats:
 		st := de.Stats // full 64 bits: a deliberate difference, see TestServerCountersFull64Bit
@@ -363,11 +363,11 @@ func appendServerLine(b []byte, de *ipvs.DestinationEntry, proto ipvs.Protocol, 
 		b = appendLeftUint(b, uint64(de.InactiveConns), 10)
 	default:
 		b = append(b, ' ')
-		b = appendLeft(b, forwardName(d.Method), 7)
+		b = AppendLeft(b, forwardName(d.Method), 7)
 		if opts.TunInfo {
 			b = append(b, ' ')
 			start := len(b)
-			b = pad(appendTunnelInfo(b, d), start, 13)
+			b = Pad(appendTunnelInfo(b, d), start, 13)
 		}
 		b = append(b, ' ')
 		b = appendLeftInt(b, int64(int32(d.Weight)), 6)
