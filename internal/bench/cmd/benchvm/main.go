@@ -1,7 +1,7 @@
 // Command benchvm times our ipvsadm against Debian's in one boot of the
 // test VM (Debian's stock kernel under QEMU) and writes the report.
 //
-//	benchvm [-ours bin/ipvsadm] [-baseline old/ipvsadm] [-o build/bench.md] [-mem 3072] [-timeout 4h] [-- ipvsbench flags]
+//	benchvm [-ours bin/ipvsadm] [-baseline old/ipvsadm] [-o build/bench.md] [-mem 3072] [-cpus 1] [-timeout 4h] [-- ipvsbench flags]
 //
 // It builds ipvsbench (static), boots the VM with it and our binary
 // inside, runs "ipvsbench -ours ... [ipvsbench flags]", prints its output
@@ -48,6 +48,7 @@ type options struct {
 	baseline string
 	out      string
 	mem      int
+	cpus     int
 	timeout  time.Duration
 	quiet    bool
 	goTool   string   // the go command that builds ipvsbench
@@ -60,6 +61,7 @@ func main() {
 	flag.StringVar(&o.baseline, "baseline", "", "another build of ours (such as the previous commit's) to time in the reference's place: an A/B of a change in one boot")
 	flag.StringVar(&o.out, "o", "build/bench.md", "write the report to this file")
 	flag.IntVar(&o.mem, "mem", 3072, "guest memory in MiB")
+	flag.IntVar(&o.cpus, "cpus", 1, "the guest's virtual CPUs (the README's figures use one)")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Hour, "give up on the VM after this long")
 	flag.BoolVar(&o.quiet, "q", false, "do not print VM progress")
 	flag.StringVar(&o.goTool, "go", "go", "the go command that builds the guest's ipvsbench (looked up in PATH without a slash)")
@@ -134,6 +136,7 @@ func run(o options) error {
 		Script:   "exec " + strings.Join(quoted, " ") + "\n",
 		Output:   io.MultiWriter(os.Stdout, &output),
 		MemoryMB: o.mem,
+		CPUs:     o.cpus,
 		Timeout:  o.timeout,
 		Log:      logf,
 	}

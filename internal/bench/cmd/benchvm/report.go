@@ -18,8 +18,8 @@ func document(o options, kernel, ours string, started time.Time, loadBefore, out
 	var b strings.Builder
 	b.WriteString("# ipvsadm benchmark\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n", started.UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "- Host: %s, %d CPUs; guest: Debian's stock kernel %s under QEMU TCG, 1 vCPU, %d MiB\n",
-		cpuModel(), runtime.NumCPU(), kernel, o.mem)
+	fmt.Fprintf(&b, "- Host: %s, %d CPUs; guest: Debian's stock kernel %s under QEMU TCG, vCPUs: %d, %d MiB\n",
+		cpuModel(), runtime.NumCPU(), kernel, o.cpus, o.mem)
 	fmt.Fprintf(&b, "- Ours: %s; reference: Debian's `/sbin/ipvsadm` in the guest\n", ours)
 	fmt.Fprintf(&b, "- Rerun: `%s`\n", rerunCommand())
 	fmt.Fprintf(&b, "- Wall time of the whole VM run: %s\n", time.Since(started).Round(time.Second))

@@ -1,7 +1,7 @@
 // Command vmrun boots the test VM (Debian's stock kernel with IPVS, busybox
 // and the reference ipvsadm) and runs a shell script in it.
 //
-//	vmrun [-f guest=host]... [-m MiB] [-timeout D] script.sh
+//	vmrun [-f guest=host]... [-m MiB] [-cpus N] [-timeout D] script.sh
 //	vmrun -prepare
 //	vmrun -newest 'linux-image-6.12.*+deb12-amd64'
 //
@@ -39,6 +39,7 @@ func main() {
 	files := fileFlags{}
 	flag.Var(files, "f", "put a host file into the guest: /guest/path=host/path (repeatable)")
 	mem := flag.Int("m", 1024, "guest memory in MiB")
+	cpus := flag.Int("cpus", 1, "virtual CPUs")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	quiet := flag.Bool("q", false, "do not print progress")
 	prepare := flag.Bool("prepare", false, "only download and unpack the VM's assets")
@@ -85,7 +86,7 @@ func main() {
 		assets, err = vmtest.Prepare(cache, logf)
 		if err == nil {
 			vm := &vmtest.VM{Assets: assets, Files: files, Script: string(script),
-				MemoryMB: *mem, Timeout: *timeout, Log: logf}
+				MemoryMB: *mem, CPUs: *cpus, Timeout: *timeout, Log: logf}
 			var status int
 			status, err = vm.Run()
 			if err == nil {
