@@ -21,7 +21,7 @@ type input struct {
 	free      chan []byte
 	done      chan struct{}
 	interrupt <-chan Interruption
-	idle      func()
+	idle      func() *Interruption
 
 	rest []byte // unread part of the current chunk
 	buf  []byte // the current chunk's buffer, handed back when used up
@@ -34,8 +34,10 @@ type inputRead struct {
 	err  error
 }
 
-// newInput starts reading r. idle may be nil. Call close when done.
-func newInput(r io.Reader, interrupt <-chan Interruption, idle func()) *input {
+// newInput starts reading r. idle may be nil; an interruption it returns
+// (one that arrived while it waited) ends the input as one read from
+// interrupt does. Call close when done.
+func newInput(r io.Reader, interrupt <-chan Interruption, idle func() *Interruption) *input {
 	in := &input{
 		chunks:    make(chan inputRead, 2),
 		free:      make(chan []byte, 3),
@@ -102,7 +104,10 @@ func (in *input) Read(p []byte) (int, error) {
 		case got = <-in.chunks:
 		default:
 			if in.idle != nil {
-				in.idle()
+				if sig := in.idle(); sig != nil {
+					in.err = &interruptedError{*sig}
+					continue
+				}
 			}
 			select {
 			case sig := <-in.interrupt:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/ipvsadm-go/ipvsadm/internal/rule"
@@ -55,7 +56,8 @@ type Interruption struct {
 // in line order, interleaved with the parse errors of the lines between
 // them, exactly as if each line had been carried out on its own: the
 // kernel handles a batch's requests in order and goes on after a failed
-// one, as the original goes on after a failed line.
+// one, as the original goes on after a failed line. While the kernel
+// carries out one batch, the next is parsed.
 func (r *Runner) Restore(in io.Reader) int {
 	if in == nil {
 		in = strings.NewReader("")
@@ -66,12 +68,18 @@ func (r *Runner) Restore(in io.Reader) int {
 	if r.RestoreOptions.Converge || r.RestoreOptions.DryRun {
 		return r.Converge(in)
 	}
-	b := batch{r: r, verbose: r.RestoreOptions.Verbose}
-	src := newInput(in, r.RestoreOptions.Interrupt, func() { b.flush() })
+	b := batch{r: r, verbose: r.RestoreOptions.Verbose, interrupt: r.RestoreOptions.Interrupt, overlap: runtime.NumCPU() > 1}
+	src := newInput(in, r.RestoreOptions.Interrupt, func() *Interruption {
+		b.flush()
+		return b.stop
+	})
 	defer src.close()
 	lines := rule.NewReader(src)
 	var parser rule.Parser
 	for {
+		if b.stop != nil {
+			return b.interrupted(*b.stop)
+		}
 		select {
 		case sig := <-r.RestoreOptions.Interrupt:
 			return b.interrupted(sig)
@@ -85,7 +93,9 @@ func (r *Runner) Restore(in io.Reader) int {
 			return b.interrupted(intr.Interruption)
 		}
 		if err != nil {
-			b.flush()
+			if b.flush(); b.stop != nil {
+				return b.interrupted(*b.stop)
+			}
 			fmt.Fprintln(r.Stderr, ReadFailure(r.Prog, lines.Line()-1, err))
 			return b.finish(1, fmt.Sprintf("could not read the input after line %d", lines.Line()-1))
 		}
@@ -102,7 +112,9 @@ func (r *Runner) Restore(in io.Reader) int {
 			}
 		}
 		// Anything else runs on its own, after everything before it.
-		b.flush()
+		if b.flush(); b.stop != nil {
+			return b.interrupted(*b.stop)
+		}
 		var out Outcome
 		if err != nil {
 			b.prefix(line)
@@ -129,34 +141,54 @@ type event struct {
 	status   int
 }
 
-// batch collects lines until they must be carried out.
+// batch collects lines until they must be carried out. With overlap (more
+// than one CPU), a full batch is sent (see send) while the lines after it
+// are parsed; on one CPU the two would only take turns, at the cost of
+// switching between them, so it is carried out before parsing goes on.
+// Everything else
+// waits for what was sent to be carried out (see flush), so that only the
+// goroutine carrying out a batch writes to standard error meanwhile, and
+// the fields after waiting are read only once it is done. An interruption
+// that arrives while a batch is with the kernel is kept in stop, and no
+// batch is sent after it.
 type batch struct {
-	r       *Runner
-	verbose bool
-	events  []event
-	changes []rule.Command // of the events that are changes, in order
-	status  int            // of the last line carried out
+	r         *Runner
+	verbose   bool
+	overlap   bool
+	interrupt <-chan Interruption
+	waiting   lines
+	spare     lines         // the memory of the batch carried out last
+	sent      chan lines    // the batch being carried out, or nil
+	stop      *Interruption // arrived while waiting for a batch
+	status    int           // of the last line carried out
 
 	applied, failed, lastApplied int // for the verbose report
 }
 
+// lines are lines waiting in a batch.
+type lines struct {
+	events  []event
+	changes []rule.Command // of the events that are changes, in order
+}
+
 // add queues a line that is not a change.
 func (b *batch) add(e event) {
-	b.events = append(b.events, e)
-	if len(b.events) >= batchLimit {
-		b.flush()
+	b.waiting.events = append(b.waiting.events, e)
+	if len(b.waiting.events) >= batchLimit {
+		b.send()
 	}
 }
 
 // addChange queues line's change c, whose errors op words.
 func (b *batch) addChange(line int, op operation, c *rule.Command) {
-	b.changes = append(b.changes, *c)
+	b.waiting.changes = append(b.waiting.changes, *c)
 	b.add(event{line: line, op: op, isChange: true})
 }
 
 // interrupted ends the restore on an interruption: the lines not yet sent
 // are not applied.
 func (b *batch) interrupted(sig Interruption) int {
+	b.wait()
 	b.drop()
 	if b.applied == 0 {
 		fmt.Fprintf(b.r.Stderr, "%s: restore interrupted by %s: no lines applied\n", b.r.Prog, sig.Name)
@@ -199,7 +231,9 @@ func startsWithBOM(args []string) bool {
 }
 
 // drop forgets the lines not yet sent.
-func (b *batch) drop() { b.events, b.changes = b.events[:0], b.changes[:0] }
+func (b *batch) drop() {
+	b.waiting.events, b.waiting.changes = b.waiting.events[:0], b.waiting.changes[:0]
+}
 
 // prefix starts a verbose error line with the line's number.
 func (b *batch) prefix(line int) {
@@ -208,15 +242,63 @@ func (b *batch) prefix(line int) {
 	}
 }
 
-// flush carries out the waiting lines, prints their messages in line order
-// and returns the status of the last line carried out.
+// flush carries out the waiting lines after those sent before them and
+// returns the status of the last line carried out.
 func (b *batch) flush() int {
+	b.send()
+	b.wait()
+	return b.status
+}
+
+// send starts carrying out the waiting lines, once the batch sent before
+// them is carried out, and returns without waiting for them. It sends
+// nothing once an interruption has arrived.
+func (b *batch) send() {
+	b.wait()
+	if len(b.waiting.events) == 0 || b.stop != nil {
+		return
+	}
+	todo := b.waiting
+	b.waiting, b.spare = b.spare, lines{}
+	done := make(chan lines, 1)
+	b.sent = done
+	if !b.overlap {
+		b.carryOut(todo)
+		done <- todo
+		return
+	}
+	go func() {
+		b.carryOut(todo)
+		done <- todo
+	}()
+}
+
+// wait waits until the batch sent last is carried out (an interruption
+// meanwhile is kept in stop), and keeps its memory for the next.
+func (b *batch) wait() {
+	if b.sent == nil {
+		return
+	}
+	var done lines
+	select {
+	case done = <-b.sent:
+	case sig := <-b.interrupt:
+		b.stop = &sig
+		done = <-b.sent
+	}
+	b.sent = nil
+	b.spare = lines{events: done.events[:0], changes: done.changes[:0]}
+}
+
+// carryOut sends todo's changes to the kernel and prints the messages of
+// its lines in line order.
+func (b *batch) carryOut(todo lines) {
 	var errs []error
-	if len(b.changes) > 0 {
-		errs = b.r.Backend.Changes(b.changes)
+	if len(todo.changes) > 0 {
+		errs = b.r.Backend.Changes(todo.changes)
 	}
 	k := 0
-	for _, e := range b.events {
+	for _, e := range todo.events {
 		if !e.isChange {
 			b.prefix(e.line)
 			io.WriteString(b.r.Stderr, e.message)
@@ -236,8 +318,6 @@ func (b *batch) flush() int {
 		}
 		k++
 	}
-	b.drop()
-	return b.status
 }
 
 // finish flushes, writes the verbose report and returns the restore's
@@ -245,7 +325,9 @@ func (b *batch) flush() int {
 // status of the last line.
 func (b *batch) finish(status int, stop string) int {
 	if stop == "" {
-		status = b.flush()
+		if status = b.flush(); b.stop != nil {
+			return b.interrupted(*b.stop)
+		}
 	}
 	if b.verbose {
 		applied := appliedCount(b.applied, "change")

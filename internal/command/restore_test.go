@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -245,5 +246,103 @@ func TestRestoreSendsTheFloorsRequests(t *testing.T) {
 		if c.sent != len(c.want) {
 			t.Errorf("%s: %d requests built, the floor sends %d", s, c.sent, len(c.want))
 		}
+	}
+}
+
+// TestRestoreWaitsForTheBatchSent: while a full batch is with the kernel
+// the lines after it are parsed, but a line that runs on its own (here a
+// listing of a service that does not exist, which ends the restore) runs
+// only after the lines before it are carried out, and every message keeps
+// its line's place. The kernel is made slow on each batch's first change,
+// so that a restore that did not wait would print the listing's error
+// before the messages of the lines before it. (The messages' words are
+// the differential corpus's concern.)
+func TestRestoreWaitsForTheBatchSent(t *testing.T) {
+	var in strings.Builder
+	for i := range batchLimit {
+		fmt.Fprintf(&in, "-A -t 10.%d.%d.1:80\n", i/256, i%256)
+	}
+	in.WriteString(`-A -t 10.0.0.1:80
+-a -t 10.0.0.1:80 -r 10.9.9.9:80 -Q
+-L -n -t 10.4.0.1:80
+`)
+	k := newFakeKernel(t, "")
+	k.beforeChange = func(n int, _ *rule.Command) {
+		if n == 0 || n == batchLimit { // each batch's first
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	var stderr strings.Builder
+	r := &Runner{Backend: k, Stdout: io.Discard, Stderr: &stderr, Prog: "ipvsadm", RestoreOptions: RestoreOptions{Verbose: true}}
+	if st := r.Restore(strings.NewReader(in.String())); st != 1 {
+		t.Errorf("status %d, want 1 (the listing's)", st)
+	}
+	const want = `line 1025: Service already exists
+line 1026: -Q: unknown option
+No such service
+ipvsadm: restore: 1024 changes applied (the last at line 1024), 2 lines failed; stopped at line 1027: -L -n -t 10.4.0.1:80; exit status 1
+`
+	if stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
+	}
+	if k.sent != batchLimit+1 {
+		t.Errorf("%d changes sent, want %d", k.sent, batchLimit+1)
+	}
+}
+
+// TestRestoreInterruptedWhileABatchIsSent: an interruption that arrives
+// while the restore waits for the kernel to carry out a batch (having
+// parsed the lines after it, or run out of input) ends the restore once
+// that batch is carried out; the lines parsed meanwhile are not sent.
+func TestRestoreInterruptedWhileABatchIsSent(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lines int  // of input
+		pipe  bool // the input stays open after them
+	}{
+		{"parsed ahead", 2*batchLimit + 10, false},
+		{"waiting for input", batchLimit + 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var in strings.Builder
+			for i := range tc.lines {
+				fmt.Fprintf(&in, "-A -t 10.%d.%d.1:80\n", i/256, i%256)
+			}
+			intr := make(chan Interruption, 1)
+			k := newFakeKernel(t, "")
+			k.beforeChange = func(n int, _ *rule.Command) {
+				if n == 0 { // the restore is waiting for this batch by now
+					time.Sleep(100 * time.Millisecond)
+					intr <- Interruption{Name: "SIGTERM", Status: 143}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+			var src io.Reader = strings.NewReader(in.String())
+			if tc.pipe {
+				pr, pw := io.Pipe()
+				defer pw.Close()
+				go io.WriteString(pw, in.String())
+				src = pr
+			}
+			var stderr strings.Builder
+			r := &Runner{Backend: k, Stdout: io.Discard, Stderr: &stderr, Prog: "ipvsadm", RestoreOptions: RestoreOptions{Interrupt: intr}}
+			done := make(chan int)
+			go func() { done <- r.Restore(src) }()
+			select {
+			case st := <-done:
+				if st != 143 {
+					t.Errorf("status %d, want 143", st)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the restore did not end within 5 s of the interruption")
+			}
+			want := fmt.Sprintf("ipvsadm: restore interrupted by SIGTERM: %d lines applied, the last at line %d; nothing after it was sent\n", batchLimit, batchLimit)
+			if stderr.String() != want {
+				t.Errorf("stderr %q, want %q", stderr.String(), want)
+			}
+			if k.sent != batchLimit {
+				t.Errorf("%d changes sent, want the first batch's %d", k.sent, batchLimit)
+			}
+		})
 	}
 }
