@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -21,7 +22,12 @@ import (
 	"github.com/ipvsadm-go/ipvsadm/internal/vmtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(vmtest.Main(m, vmtest.WithMemory(2048))) }
+// TestMain runs the package's tests in a VM with two CPUs where the host
+// has them: a restore then parses while the kernel works (see
+// TestRestoreAcrossBatchesLineByLine).
+func TestMain(m *testing.M) {
+	os.Exit(vmtest.Main(m, vmtest.WithMemory(2048), vmtest.WithCPUs(min(runtime.NumCPU(), 2))))
+}
 
 // counting counts the destination dumps a listing asks for, and the
 // reads of /proc/net/ip_vs.

@@ -2,6 +2,8 @@ package commandtest
 
 import (
 	"bytes"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -123,5 +125,48 @@ func TestRestoreInterrupted(t *testing.T) {
 	}
 	if got := save(t, r, stdout); got != "" {
 		t.Errorf("an interrupted restore applied:\n%s", got)
+	}
+}
+
+// TestRestoreAcrossBatchesLineByLine: a restore of several batches' worth
+// of lines, with lines the kernel refuses every few lines (so on either
+// side of every batch boundary), prints what the same lines print carried
+// out one invocation at a time, and leaves the same table. The package's VM has two CPUs
+// where the host has them, so the restore parses each batch while the
+// kernel carries out the one before.
+func TestRestoreAcrossBatchesLineByLine(t *testing.T) {
+	var lines []string
+	for i := range 2600 {
+		svc := fmt.Sprintf("-A -t 10.%d.%d.1:80 -s rr", i/256, i%256)
+		lines = append(lines, svc)
+		if i%7 == 0 { // the service again, and a server of a missing one
+			lines = append(lines, svc, fmt.Sprintf("-a -t 10.99.%d.1:80 -r 10.0.0.1:80 -m", i%256))
+		}
+	}
+	input := strings.Join(lines, "\n") + "\n"
+	t.Logf("%d CPUs in the VM", runtime.NumCPU())
+
+	r, stdout, stderr := newRunner(t, "")
+	status := r.Restore(strings.NewReader(input))
+	gotErr, gotTable := stderr.String(), save(t, r, stdout)
+
+	one, oneStdout, oneStderr := newRunner(t, "")
+	oneStatus := 0
+	for _, l := range lines {
+		oneStatus = one.Main(strings.Fields(l))
+	}
+	wantErr, wantTable := oneStderr.String(), save(t, one, oneStdout)
+
+	if status != oneStatus {
+		t.Errorf("status %d, line by line %d", status, oneStatus)
+	}
+	if diff := cmp.Diff(wantErr, gotErr); diff != "" {
+		t.Errorf("stderr (-line by line +restore):\n%s", diff)
+	}
+	if n := strings.Count(gotErr, "\n"); n != 2*372 {
+		t.Errorf("%d messages, want two for each of 372 services", n)
+	}
+	if gotTable != wantTable {
+		t.Errorf("the tables differ")
 	}
 }
