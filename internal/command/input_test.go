@@ -24,6 +24,20 @@ func (k *sinkKernel) Changes(cs []rule.Command) []error {
 	return make([]error, len(cs))
 }
 
+// endsInterrupted waits up to 5 s for a restore, which sends its status
+// to done, to end after an interruption, and checks the status.
+func endsInterrupted(t *testing.T, done <-chan int, status int) {
+	t.Helper()
+	select {
+	case st := <-done:
+		if st != status {
+			t.Errorf("status %d, want %d", st, status)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the restore did not end within 5 s of the interruption")
+	}
+}
+
 // waitBatch returns the size of the next batch, or fails after a while.
 func waitBatch(t *testing.T, k *sinkKernel, what string) int {
 	t.Helper()
@@ -104,14 +118,7 @@ func TestRestoreInterruptedWhileWaiting(t *testing.T) {
 	io.WriteString(pw, "-A -t 10.0.0.1:80 -s rr\n")
 	waitBatch(t, k, "the first line")
 	intr <- Interruption{Name: "SIGTERM", Status: 143}
-	select {
-	case st := <-done:
-		if st != 143 {
-			t.Errorf("status %d, want 143", st)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the restore did not end within 5 s of the interruption")
-	}
+	endsInterrupted(t, done, 143)
 	const want = "ipvsadm: restore interrupted by SIGTERM: 1 line applied, the last at line 1; nothing after it was sent\n"
 	if got := stderr.String(); got != want {
 		t.Errorf("stderr %q, want %q", got, want)

@@ -145,12 +145,11 @@ type event struct {
 // than one CPU), a full batch is sent (see send) while the lines after it
 // are parsed; on one CPU the two would only take turns, at the cost of
 // switching between them, so it is carried out before parsing goes on.
-// Everything else
-// waits for what was sent to be carried out (see flush), so that only the
-// goroutine carrying out a batch writes to standard error meanwhile, and
-// the fields after waiting are read only once it is done. An interruption
-// that arrives while a batch is with the kernel is kept in stop, and no
-// batch is sent after it.
+// Everything else waits for what was sent to be carried out (see flush),
+// so that only the goroutine carrying out a batch writes to standard error
+// meanwhile, and the fields after waiting are read only once it is done.
+// An interruption that arrives while a batch is with the kernel is kept in
+// stop, and no batch is sent after it.
 type batch struct {
 	r         *Runner
 	verbose   bool

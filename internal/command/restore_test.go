@@ -328,14 +328,7 @@ func TestRestoreInterruptedWhileABatchIsSent(t *testing.T) {
 			r := &Runner{Backend: k, Stdout: io.Discard, Stderr: &stderr, Prog: "ipvsadm", RestoreOptions: RestoreOptions{Interrupt: intr}}
 			done := make(chan int)
 			go func() { done <- r.Restore(src) }()
-			select {
-			case st := <-done:
-				if st != 143 {
-					t.Errorf("status %d, want 143", st)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the restore did not end within 5 s of the interruption")
-			}
+			endsInterrupted(t, done, 143)
 			want := fmt.Sprintf("ipvsadm: restore interrupted by SIGTERM: %d lines applied, the last at line %d; nothing after it was sent\n", batchLimit, batchLimit)
 			if stderr.String() != want {
 				t.Errorf("stderr %q, want %q", stderr.String(), want)
