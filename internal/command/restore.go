@@ -68,7 +68,7 @@ func (r *Runner) Restore(in io.Reader) int {
 	if r.RestoreOptions.Converge || r.RestoreOptions.DryRun {
 		return r.Converge(in)
 	}
-	b := batch{r: r, verbose: r.RestoreOptions.Verbose, interrupt: r.RestoreOptions.Interrupt, overlap: runtime.NumCPU() > 1}
+	b := batch{r: r, verbose: r.RestoreOptions.Verbose, overlap: runtime.NumCPU() > 1}
 	src := newInput(in, r.RestoreOptions.Interrupt, func() *Interruption {
 		b.flush()
 		return b.stop
@@ -151,15 +151,14 @@ type event struct {
 // An interruption that arrives while a batch is with the kernel is kept in
 // stop, and no batch is sent after it.
 type batch struct {
-	r         *Runner
-	verbose   bool
-	overlap   bool
-	interrupt <-chan Interruption
-	waiting   lines
-	spare     lines         // the memory of the batch carried out last
-	sent      chan lines    // the batch being carried out, or nil
-	stop      *Interruption // arrived while waiting for a batch
-	status    int           // of the last line carried out
+	r       *Runner
+	verbose bool
+	overlap bool
+	waiting lines
+	spare   lines         // the memory of the batch carried out last
+	sent    chan lines    // the batch being carried out, or nil
+	stop    *Interruption // arrived while waiting for a batch
+	status  int           // of the last line carried out
 
 	applied, failed, lastApplied int // for the verbose report
 }
@@ -281,7 +280,7 @@ func (b *batch) wait() {
 	var done lines
 	select {
 	case done = <-b.sent:
-	case sig := <-b.interrupt:
+	case sig := <-b.r.RestoreOptions.Interrupt:
 		b.stop = &sig
 		done = <-b.sent
 	}

@@ -131,9 +131,9 @@ func TestRestoreInterrupted(t *testing.T) {
 // TestRestoreAcrossBatchesLineByLine: a restore of several batches' worth
 // of lines, with lines the kernel refuses every few lines (so on either
 // side of every batch boundary), prints what the same lines print carried
-// out one invocation at a time, and leaves the same table. The package's VM has two CPUs
-// where the host has them, so the restore parses each batch while the
-// kernel carries out the one before.
+// out one invocation at a time, and leaves the same table. The package's
+// VM has two CPUs where the host has them, so the restore parses each
+// batch while the kernel carries out the one before.
 func TestRestoreAcrossBatchesLineByLine(t *testing.T) {
 	var lines []string
 	for i := range 2600 {
